@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DECLARATIONS ?= 200000
+DEMO_SEED ?= 7
+
+.PHONY: demo test lint bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/arusha simulate out/world --declarations $(DEMO_DECLARATIONS) --seed $(DEMO_SEED)
+	$(BIN)/arusha ingest out/world --db out/work.duckdb
+	$(BIN)/arusha profile --db out/work.duckdb --out out/profile.html
+	@echo "Demo done: open out/profile.html (rejected rows, if any: out/work.rejects.csv)"
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/simulate.py --declarations 1000000
+	$(BIN)/python bench/ingest.py --declarations 1000000
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from arusha.cli.app import main
+
+main()

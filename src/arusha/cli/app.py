@@ -1,0 +1,160 @@
+"""The `arusha` command. Each command parses its arguments, calls the core and renders."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from arusha.cli import render
+from arusha.errors import ArushaError
+
+HELP = """Arusha — integrity analytics for Customs administrations.
+
+Named after the WCO's Revised Arusha Declaration on integrity in Customs. The usual workflow:
+
+  1. arusha simulate world --declarations 200000 --seed 7   (or bring your own export)
+  2. arusha ingest world --db work.duckdb                   (validate and load; bad rows go to
+                                                              work.rejects.csv, never lost)
+  3. arusha profile --db work.duckdb --out out/profile.html (look at what was loaded)
+
+Each command has --help with examples. Input format: docs/data-contract.md.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class Format(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arusha ingest export/ --db work.duckdb\n\n"
+    "  arusha ingest export/ --db work.duckdb --rejects checks/rejects.csv"
+)
+def ingest(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Folder with one CSV or Parquet file per contract table.")
+    ],
+    db: Annotated[Path, typer.Option("--db", help="The DuckDB working database to (re)build.")],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the rejected rows [default: next to --db]."),
+    ] = None,
+) -> None:
+    """Validate a contract folder and load it into a DuckDB working database.
+
+    Every row is either loaded or written to the rejects file with its table, row, column,
+    value and reason. The database is replaced only when the load succeeds: a failed or
+    interrupted run leaves the previous one intact. Exits 1 when a required table is missing
+    or refused.
+    """
+    from arusha.contract import TABLES
+    from arusha.contract import ingest as run_ingest
+
+    with render.table_progress([t.name for t in TABLES]) as progress:
+        report = run_ingest(data_dir, db, rejects, progress=progress)
+    render.ingest_report(report)
+    if not report.ok:
+        render.error(
+            "ingest refused: the previous database, if any, is unchanged",
+            hint="fix the file(s) named above and run the same command again",
+        )
+        raise typer.Exit(1)
+    rejected = sum(t.rejected for t in report.tables)
+    render.out.print(
+        f"Loaded into [bold]{report.db_path}[/]; "
+        + (
+            f"[yellow]{rejected:,} rejected row(s)[/] in {report.rejects_path}"
+            if rejected
+            else "no row rejected."
+        )
+    )
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arusha simulate world --declarations 200000 --seed 7\n\n"
+    "  arusha simulate world --declarations 1000000 --seed 11 --format parquet"
+)
+def simulate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the contract tables into.")],
+    declarations: Annotated[
+        int, typer.Option(min=1000, help="How many declarations to generate.")
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    format: Annotated[Format, typer.Option("--format", help="File format.")] = Format.csv,
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the planted facts [default: OUT_DIR.truth.csv]."),
+    ] = None,
+) -> None:
+    """Write a synthetic Customs administration with planted corruption schemes.
+
+    The data follows the contract and looks like real clearance data (offices, rosters,
+    brokers, HS codes, release times). The ground truth (which officers, brokers, traders and
+    rules are involved in which scheme, and which honest look-alikes were planted) goes to a
+    separate file outside the data folder, so the data can be handed to the analysis blind.
+    """
+    from rich.progress import Progress
+
+    from arusha.simulate import simulate as run_simulate
+
+    with Progress(console=render.console, transient=True) as progress:
+        task = progress.add_task("Simulating declarations", total=declarations)
+        result = run_simulate(
+            out_dir,
+            declarations=declarations,
+            seed=seed,
+            fmt=format.value,
+            truth_path=truth,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    rows = ", ".join(f"{name} {count:,}" for name, count in result.rows.items())
+    render.out.print(f"Wrote [bold]{result.out_dir}[/] ({rows})")
+    render.out.print(f"Ground truth: {result.truth_path}")
+
+
+@app.command(epilog="Example:\n\n  arusha profile --db work.duckdb --out out/profile.html")
+def profile(
+    db: Annotated[Path, typer.Option("--db", help="A working database made by `arusha ingest`.")],
+    out: Annotated[Path, typer.Option(help="The HTML page to write.")] = Path("out/profile.html"),
+) -> None:
+    """Write a data profile: what was loaded and rejected, volumes, channels, release times."""
+    from arusha.profile import build_profile
+
+    if not db.is_file():
+        raise ArushaError(f"{db}: no such working database", hint="run `arusha ingest` first")
+    path = build_profile(db, out)
+    render.out.print(f"Profile written to [bold]{path}[/]")
+
+
+def main() -> None:
+    """Entry point: user errors become one line and a hint; set ARUSHA_DEBUG=1 for tracebacks."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()  # standalone: Typer itself reports usage errors and exits
+    except ArushaError as err:
+        render.error(str(err), err.hint)
+        sys.exit(2)
+    except Exception as err:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("ARUSHA_DEBUG"):
+            raise
+        render.error(
+            f"unexpected {type(err).__name__}: {err}",
+            hint="this is a bug in Arusha; rerun with ARUSHA_DEBUG=1 and report the traceback",
+        )
+        sys.exit(1)
