@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DECLARATIONS ?= 200000
 DEMO_SEED ?= 7
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +23,13 @@ demo: $(STAMP)
 	$(BIN)/arusha profile --db out/work.duckdb --out out/profile.html
 	@echo "Demo done: open out/profile.html (rejected rows, if any: out/work.rejects.csv)"
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium; a test tool's own browser download fails offline.
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
