@@ -152,3 +152,17 @@ def test_parquet_row_numbers_are_record_numbers(world, tmp_path):
     world["interventions"].append(dict(world["interventions"][0], start_date="soon"))
     _report, con = load(write_world(tmp_path, world, fmt="parquet"))
     assert [r[1] for r in rejects(con, "interventions")] == [2]
+
+
+def test_bare_carriage_return_rejects_its_row_not_the_file(world, tmp_path):
+    """An unquoted CR is a line break to the reader: the row it splits is rejected, the rows
+    around it load (the strict parser alone would refuse the whole file)."""
+    write_world(tmp_path, world)
+    header = ",".join(TABLES_BY_NAME["interests"].column_names)
+    (tmp_path / "interests.csv").write_bytes(
+        f"{header}\nO1,Amina\rJuma,spouse,\nO2,Peter Mwangi,sibling,\n".encode()
+    )
+    report, con = load(tmp_path)
+    assert report.outcome("interests").status == "loaded"
+    assert con.execute("SELECT person_or_company FROM interests").fetchall() == [("Peter Mwangi",)]
+    assert {r[4] for r in rejects(con, "interests")} == {"row has fewer fields than the header"}

@@ -78,7 +78,9 @@ def _columns_for(table: str, kind: str) -> list[str]:
     return []
 
 
-def apply(world, mutation: Mutation, broken: set, file_edits: dict, value_broken: set):
+def apply(
+    world, mutation: Mutation, broken: set, file_edits: dict, value_broken: set, valid_copies: set
+):
     """Apply one mutation; record (table, index) of rows that must be rejected."""
     rows = world[mutation.table]
     if mutation.index >= len(rows):
@@ -86,12 +88,21 @@ def apply(world, mutation: Mutation, broken: set, file_edits: dict, value_broken
     row = rows[mutation.index]
     if mutation.kind == "duplicate":
         # A copy of a valid row is a duplicate; a copy of a row broken by its values is broken
-        # too; a copy of a row broken only in the file (encoding, field count) is the valid one.
+        # too; the first copy of a row broken only in the file (encoding, field count) is the
+        # valid occurrence of its key, and later copies duplicate it.
         rows.append(dict(row))
-        edited = mutation.index in file_edits.get(mutation.table, {})
+        copy = (mutation.table, len(rows) - 1)
+        origin = (mutation.table, mutation.index)
         keyed = bool(TABLES_BY_NAME[mutation.table].key)  # unkeyed tables may repeat rows
-        if (keyed and not edited) or (mutation.table, mutation.index) in value_broken:
-            broken.add((mutation.table, len(rows) - 1))
+        if origin in value_broken:
+            broken.add(copy)
+            value_broken.add(copy)
+        elif keyed and (
+            mutation.index not in file_edits.get(mutation.table, {}) or origin in valid_copies
+        ):
+            broken.add(copy)
+        else:
+            valid_copies.add(origin)
         return
     if mutation.kind in ("bad_encoding", "extra_field"):
         file_edits.setdefault(mutation.table, {})[mutation.index] = mutation.kind
@@ -121,17 +132,18 @@ def write_csv(folder, world, file_edits) -> None:
         columns = TABLES_BY_NAME[name].column_names
         records = [_record(columns)] + [_record([r.get(c, "") for c in columns]) for r in rows]
         for index, kind in file_edits.get(name, {}).items():
-            records[index + 1] = records[index + 1].rstrip(b"\r\n") + (
-                b",\xff\xfe\n" if kind == "bad_encoding" else b",surplus\n"
+            record = records[index + 1].removesuffix(b"\r\n")
+            records[index + 1] = (
+                record + b"\xff\xfe\r\n"  # invalid UTF-8 in the last field
+                if kind == "bad_encoding"
+                else record + b",surplus\r\n"  # one field too many
             )
-            if kind == "bad_encoding":  # same field count, invalid bytes in the last field
-                records[index + 1] = records[index + 1].replace(b",\xff\xfe", b"\xff\xfe", 1)
         (folder / f"{name}.csv").write_bytes(b"".join(records))
 
 
 def _record(values) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    csv.writer(buffer).writerow(values)  # the excel dialect: CRLF, and a lone CR is quoted
     return buffer.getvalue().encode()
 
 
@@ -166,10 +178,16 @@ def tainted_rows(world, broken: set) -> set:
 )
 @given(st.lists(mutations(), min_size=1, max_size=6))
 def test_every_row_is_loaded_or_rejected_and_no_valid_row_is_lost(tmp_path_factory, changes):
-    world, broken, file_edits, value_broken = copy_world(WORLD), set(), {}, set()
+    world, broken, file_edits, value_broken, valid_copies = (
+        copy_world(WORLD),
+        set(),
+        {},
+        set(),
+        set(),
+    )
     # duplicates last, so that whether a copy or its original is the valid one is settled
     for change in sorted(changes, key=lambda c: c.kind == "duplicate"):
-        apply(world, change, broken, file_edits, value_broken)
+        apply(world, change, broken, file_edits, value_broken, valid_copies)
     folder = tmp_path_factory.mktemp("world")
     write_csv(folder, world, file_edits)
 

@@ -43,8 +43,9 @@ def raw(name: str) -> str:
     return ident(f"raw:{name}")
 
 
-def typed(name: str) -> str:
-    return ident(name)
+def typed_ref(column: Column) -> str:
+    """The column holding a value as its contract type; text columns need no typed twin."""
+    return raw(column.name) if column.kind is Kind.STRING else ident(column.name)
 
 
 def typed_expression(column: Column) -> str:
@@ -62,7 +63,7 @@ def typed_expression(column: Column) -> str:
 
 def column_checks(column: Column) -> list[Check]:
     """Rules on one value. Only the first failing rule of a value is reported (see below)."""
-    v, t, name = raw(column.name), typed(column.name), column.name
+    v, t, name = raw(column.name), typed_ref(column), column.name
     checks: list[Check] = []
     if column.required:
         checks.append(Check(name, f"{v} IS NULL", "required value is empty"))
@@ -116,6 +117,13 @@ def table_checks(table: TableSpec, present: set[str]) -> list[Check]:
     checks = [c for col in table.columns if col.name in present for c in column_checks(col)]
     checks.extend(Check(rule.column, rule.violated, rule.reason) for rule in table.rules)
     return checks
+
+
+def valid_expression(checks: list[Check]) -> str:
+    """True when the row breaks no rule. Cheap: the problem list is built only for bad rows."""
+    if not checks:
+        return "true"
+    return "NOT (" + " OR ".join(f"coalesce({c.condition}, false)" for c in checks) + ")"
 
 
 def problems_expression(checks: list[Check]) -> str:

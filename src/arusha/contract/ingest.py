@@ -23,10 +23,16 @@ from pathlib import Path
 
 import duckdb
 
-from arusha.contract.checks import problems_expression, table_checks
+from arusha.contract.checks import (
+    problems_expression,
+    raw,
+    table_checks,
+    typed_ref,
+    valid_expression,
+)
 from arusha.contract.checks import typed_expression as typed_value
-from arusha.contract.rows import load_rows
-from arusha.contract.schema import SQL_TYPE, TABLES, TABLES_BY_NAME, TableSpec
+from arusha.contract.rows import LoadedRows, load_rows
+from arusha.contract.schema import SQL_TYPE, TABLES, TABLES_BY_NAME, Kind, TableSpec
 from arusha.contract.sources import (
     Source,
     SourceError,
@@ -39,6 +45,9 @@ from arusha.contract.sql import ident, literal
 from arusha.errors import ArushaError
 
 log = logging.getLogger(__name__)
+
+# What a file that cannot be parsed raises; any other DuckDB error is a bug of ours, not the file's.
+UNREADABLE = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 STAGES = ("read", "check rows", "check keys", "check references", "write")
 
@@ -160,6 +169,7 @@ class TableLoader:
         self.rows = f"_work_{spec.name}"
         self.source: Source | None = None
         self.fraction, self.stage_label = 0.0, STAGES[0]
+        self.in_file_order = True
 
     def load(self) -> TableOutcome:
         try:
@@ -179,11 +189,13 @@ class TableLoader:
             return self._refuse(f"{self.source.path.name}: missing required column(s): {missing}")
         try:
             self._stage(0)
-            malformed = load_rows(self.con, self.source, self.rows, self._run)
-        except duckdb.Error as err:  # unreadable file; errors of later stages are bugs, raised
+            loaded = load_rows(self.con, self.source, f"{self.rows}_raw", self._run)
+            self._stage(1)
+            self._check_rows(loaded)
+        except UNREADABLE as err:  # other errors are bugs and are raised
             self._drop_work_tables()
             return self._refuse(f"{self.source.path.name}: cannot be read ({first_line(err)})")
-        self._reject_many(malformed)
+        self._reject_many(loaded.malformed)
         self._validate_and_write()
         return self.outcome
 
@@ -206,8 +218,6 @@ class TableLoader:
         return self.outcome
 
     def _validate_and_write(self) -> None:
-        self._stage(1)
-        self._check_rows()
         self._stage(2)
         self._check_keys()
         self._stage(3)
@@ -221,32 +231,43 @@ class TableLoader:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def _check_rows(self) -> None:
-        spec, checked = self.spec, f"{self.rows}_checked"
+    def _check_rows(self, loaded: LoadedRows) -> None:
+        spec = self.spec
         checks = table_checks(spec, set(self.source.header))
-        typed = ", ".join(f"{typed_value(c)} AS {ident(c.name)}" for c in spec.columns)
+        texts = ", ".join(f"s.{raw(c.name)}" for c in spec.columns)
+        typed = "".join(
+            f", {typed_value(c)} AS {ident(c.name)}"
+            for c in spec.columns
+            if c.kind is not Kind.STRING
+        )
         self._run(
-            f"CREATE TABLE {ident(checked)} AS SELECT *, {problems_expression(checks)} "
-            f"AS _problems FROM (SELECT *, {typed} FROM {ident(self.rows)}) ORDER BY _row"
+            f"CREATE TEMP TABLE {ident(self.rows)} AS SELECT *, {valid_expression(checks)} AS _ok "
+            f"FROM (SELECT {loaded.row_sql} AS _row, {texts}{typed} FROM {loaded.from_sql})"
         )
         self._run(
             f"INSERT INTO _rejects SELECT {literal(spec.name)}, {literal(self.source.path.name)}, "
-            f"_row, p.column, p.value, p.reason FROM (SELECT _row, unnest(_problems) AS p "
-            f"FROM {ident(checked)} WHERE len(_problems) > 0)"
+            f"_row, p.column, p.value, p.reason FROM (SELECT _row, "
+            f"unnest({problems_expression(checks)}) AS p FROM {ident(self.rows)} WHERE NOT _ok)"
         )
-        self.con.execute(f"DROP TABLE {ident(self.rows)}")
-        self.con.execute(f"ALTER TABLE {ident(checked)} RENAME TO {ident(self.rows)}")
+        self.in_file_order = loaded.in_file_order
+        if loaded.table:
+            self.con.execute(f"DROP TABLE {ident(loaded.table)}")
 
     def _check_keys(self) -> None:
         if not self.spec.key:
             return
-        key = ", ".join(ident(k) for k in self.spec.key)
-        shown = " || ', ' || ".join(f"{literal(k + '=')} || {ident(k)}" for k in self.spec.key)
+        refs = [typed_ref(self.spec.column(k)) for k in self.spec.key]
+        keys = ", ".join(refs)
+        shown = " || ', ' || ".join(
+            f"{literal(k + '=')} || w.{r}" for k, r in zip(self.spec.key, refs, strict=True)
+        )
+        # Aggregate first: most files have no duplicate, and then nothing is joined.
         self._reject_where(
-            f"SELECT _row, {literal(self.spec.key[0])} AS col, {ident(self.spec.key[0])} AS val, "
-            f"'duplicate of row ' || first_row || ' (same ' || {shown} || ')' AS reason "
-            f"FROM (SELECT _row, {key}, min(_row) OVER (PARTITION BY {key}) AS first_row "
-            f"FROM {ident(self.rows)} WHERE len(_problems) = 0) WHERE _row <> first_row"
+            f"SELECT w._row, {literal(self.spec.key[0])} AS col, w.{refs[0]}::VARCHAR AS val, "
+            f"'duplicate of row ' || d.first_row || ' (same ' || {shown} || ')' AS reason "
+            f"FROM {ident(self.rows)} AS w JOIN (SELECT {keys}, min(_row) AS first_row "
+            f"FROM {ident(self.rows)} WHERE _ok GROUP BY {keys} HAVING count(*) > 1) AS d "
+            f"USING ({keys}) WHERE w._ok AND w._row <> d.first_row"
         )
 
     def _check_references(self) -> None:
@@ -254,7 +275,8 @@ class TableLoader:
             target = TABLES_BY_NAME[ref.table]
             if not self._table_exists(target.name):
                 continue  # the target was refused or is absent: that is reported on its own
-            col, shown = ident(ref.column), f"{literal(ref.column + ' ')} || r.{ident(ref.column)}"
+            col = typed_ref(self.spec.column(ref.column))
+            shown = f"{literal(ref.column + ' ')} || r.{col}"
             rejected = ident(_rejected_keys(target.name, ref.target))
             self._reject_where(
                 f"SELECT r._row, {literal(ref.column)} AS col, r.{col} AS val, "
@@ -270,11 +292,12 @@ class TableLoader:
 
     def _write(self) -> None:
         columns = ", ".join(
-            f"{ident(c.name)}::{SQL_TYPE[c.kind]} AS {ident(c.name)}" for c in self.spec.columns
+            f"{typed_ref(c)}::{SQL_TYPE[c.kind]} AS {ident(c.name)}" for c in self.spec.columns
         )
         self._run(
             f"CREATE OR REPLACE TABLE {ident(self.spec.name)} AS SELECT {columns} "
-            f"FROM {ident(self.rows)} AS r WHERE {self._still_valid('r')} ORDER BY r._row"
+            f"FROM {ident(self.rows)} AS r WHERE {self._still_valid('r')}"
+            + ("" if self.in_file_order else " ORDER BY r._row")
         )
         for column in REFERENCED.get(self.spec.name, ()):
             self._remember_rejected_keys(column)
@@ -282,20 +305,21 @@ class TableLoader:
     def _remember_rejected_keys(self, column: str) -> None:
         """Keys of rejected rows that no loaded row has, so that rows referring to them can say
         which row of this file to fix. Temporary: not part of the working database."""
-        col = ident(column)
+        col = typed_ref(self.spec.column(column))
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {ident(_rejected_keys(self.spec.name, column))} AS "
             f"SELECT r.{col} AS v, min(r._row) AS first_row, "
             f"{literal(self.source.path.name)} AS file FROM {ident(self.rows)} AS r "
             f"WHERE r.{col} IS NOT NULL AND NOT ({self._still_valid('r')}) "
-            f"AND r.{col} NOT IN (SELECT {col} FROM {ident(self.spec.name)}) GROUP BY r.{col}"
+            f"AND r.{col} NOT IN (SELECT {ident(column)} FROM {ident(self.spec.name)}) "
+            f"GROUP BY r.{col}"
         )
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _still_valid(self, alias: str) -> str:
         return (
-            f'len({alias}._problems) = 0 AND {alias}._row NOT IN (SELECT "row" FROM _rejects '
+            f'{alias}._ok AND {alias}._row NOT IN (SELECT "row" FROM _rejects '
             f"WHERE table_name = {literal(self.spec.name)})"
         )
 

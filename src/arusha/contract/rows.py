@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -25,26 +26,42 @@ HEADER_ROW = 1
 CHUNK = 1 << 22
 
 
+@dataclass(frozen=True)
+class LoadedRows:
+    """The raw rows of a file as trimmed text columns "raw:<name>".
+
+    `from_sql` is a FROM clause over them with alias `s`, and `row_sql` the row number of each
+    row in that FROM clause; `malformed` lists records the reader could not split into fields,
+    as (row, column, value, reason).
+    """
+
+    table: str | None  # the temporary table holding them, None when read straight from the file
+    from_sql: str
+    row_sql: str
+    malformed: list[tuple[int, str, str, str]]
+    in_file_order: bool = True  # False when a join renumbers rows: then writing must sort
+
+
 def load_rows(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    target: str,
-    run: Callable[[str], None],
-) -> list[tuple[int, str, str, str]]:
-    """Create `target` (_row, "raw:<col>"...) and return the malformed records as
-    (row, column, value, reason) tuples. `run` executes long statements (with progress)."""
+    con: duckdb.DuckDBPyConnection, source: Source, target: str, run: Callable[[str], None]
+) -> LoadedRows:
+    """Read the file once into the temporary table `target`; `run` executes long statements."""
     if source.format == "parquet":
-        _load_parquet(source, target, run)
-        return []
+        # Parquet knows its row numbers: the rows are read where they are checked, in one pass.
+        scan = (
+            f"(SELECT file_row_number + 1 AS _row, {_text_columns(source)} FROM read_parquet("
+            f"{literal(str(source.path))}, file_row_number = true) AS s) AS s"
+        )
+        return LoadedRows(None, scan, "s._row", [])
     return _load_csv(con, source, target, run)
 
 
-def _text_columns(source: Source, expression: Callable[[str], str]) -> str:
+def _text_columns(source: Source) -> str:
     """Every contract column as trimmed text; those the file lacks as NULL."""
     columns = []
     for name in source.table.column_names:
         value = (
-            f"NULLIF(TRIM(CAST({expression(name)} AS VARCHAR)), '')"
+            f"NULLIF(TRIM(CAST(s.{ident(name)} AS VARCHAR)), '')"
             if name in source.header
             else "NULL::VARCHAR"
         )
@@ -52,55 +69,54 @@ def _text_columns(source: Source, expression: Callable[[str], str]) -> str:
     return ", ".join(columns)
 
 
-def _load_parquet(source: Source, target: str, run: Callable[[str], None]) -> None:
-    run(
-        f"CREATE TABLE {ident(target)} AS SELECT file_row_number + 1 AS _row, "
-        f"{_text_columns(source, lambda n: 's.' + ident(n))} "
-        f"FROM read_parquet({literal(str(source.path))}, file_row_number = true) AS s "
-        "ORDER BY _row"
-    )
-
-
 def _load_csv(
     con: duckdb.DuckDBPyConnection, source: Source, target: str, run: Callable[[str], None]
-) -> list[tuple[int, str, str, str]]:
-    scan, errors = f"{target}__scan", f"{target}__errors"
-    columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in source.header) + "}"
-    run(
-        f"CREATE TABLE {ident(scan)} AS SELECT * FROM read_csv({literal(str(source.path))}, "
-        f"header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
-        f"escape = '\"', strict_mode = true, store_rejects = true, "
-        f"rejects_table = {literal(errors)}, rejects_scan = {literal(errors + '_scan')})"
-    )
+) -> LoadedRows:
+    errors = f"{target}__errors"
+    try:
+        _read_csv(source, target, errors, run, strict=True)
+    except duckdb.InvalidInputException:
+        # A bare carriage return inside an unquoted value stops the strict parser; read again
+        # leniently, so that the rows around it load and the broken one is rejected.
+        for table in (target, errors, errors + "_scan"):
+            con.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+        _read_csv(source, target, errors, run, strict=False)
     malformed = con.execute(
         f"SELECT line, first(column_name ORDER BY column_idx), first(error_type), "
         f"first(csv_line) FROM {ident(errors)} GROUP BY line ORDER BY line"
     ).fetchall()
     skipped = sorted({line for line, *_ in malformed} | set(_blank_records(source.path)))
-    _number_rows(con, source, scan, target, skipped, run)
-    con.execute(f"DROP TABLE {ident(scan)}")
-    return [
-        (line, column or "", text or "", _malformed_reason(kind))
-        for line, column, kind, text in malformed
-    ]
+    from_sql, row_sql = _numbering(con, target, skipped)
+    return LoadedRows(
+        target,
+        from_sql,
+        row_sql,
+        in_file_order=not skipped,
+        malformed=[
+            (line, col or "", text or "", _malformed_reason(kind))
+            for line, col, kind, text in malformed
+        ],
+    )
 
 
-def _number_rows(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    scan: str,
-    target: str,
-    skipped: list[int],
-    run: Callable[[str], None],
+def _read_csv(
+    source: Source, target: str, errors: str, run: Callable[[str], None], strict: bool
 ) -> None:
-    columns = _text_columns(source, lambda n: "s." + ident(n))
+    columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in source.header) + "}"
+    run(
+        f"CREATE OR REPLACE TEMP TABLE {ident(target)} AS SELECT {_text_columns(source)} "
+        f"FROM read_csv({literal(str(source.path))}, header = true, auto_detect = false, "
+        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
+        f"strict_mode = {str(strict).lower()}, store_rejects = true, "
+        f"rejects_table = {literal(errors)}, rejects_scan = {literal(errors + '_scan')}) AS s"
+    )
+
+
+def _numbering(con: duckdb.DuckDBPyConnection, target: str, skipped: list[int]) -> tuple[str, str]:
+    """FROM clause and row-number expression for the loaded CSV rows, in file order."""
     first_data_row = HEADER_ROW + 1
     if not skipped:
-        run(
-            f"CREATE TABLE {ident(target)} AS SELECT s.rowid + {first_data_row} AS _row, "
-            f"{columns} FROM {ident(scan)} AS s ORDER BY s.rowid"
-        )
-        return
+        return f"{ident(target)} AS s", f"s.rowid + {first_data_row}"
     steps = f"{target}__steps"
     # Skipped record j (0-based, sorted) has (slot - j) loaded rows before it; a loaded row g
     # sits after every skipped record whose count of loaded rows before it is <= g.
@@ -109,14 +125,11 @@ def _number_rows(
         f"INSERT INTO {ident(steps)} VALUES (?, ?)",
         [(row - first_data_row - j, j + 1) for j, row in enumerate(skipped)],
     )
-    run(
-        f"CREATE TABLE {ident(target)} AS SELECT "
-        f"s.rowid + {first_data_row} + coalesce(k.skipped, 0) AS _row, {columns} "
-        f"FROM {ident(scan)} AS s ASOF LEFT JOIN "
-        f"(SELECT loaded_before, max(skipped) AS skipped FROM {ident(steps)} "
-        f"GROUP BY loaded_before) AS k ON s.rowid >= k.loaded_before ORDER BY s.rowid"
+    from_sql = (
+        f"{ident(target)} AS s ASOF LEFT JOIN (SELECT loaded_before, max(skipped) AS skipped "
+        f"FROM {ident(steps)} GROUP BY loaded_before) AS k ON s.rowid >= k.loaded_before"
     )
-    con.execute(f"DROP TABLE {ident(steps)}")
+    return from_sql, f"s.rowid + {first_data_row} + coalesce(k.skipped, 0)"
 
 
 def _malformed_reason(kind: str) -> str:
