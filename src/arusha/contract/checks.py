@@ -7,7 +7,7 @@ valid when no condition holds. Reasons are written for the analyst who fixes the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arusha.contract.schema import ISO_COUNTRIES, SQL_TYPE, Column, Kind, TableSpec
 from arusha.contract.sql import ident, literal
@@ -36,6 +36,10 @@ class Check:
     column: str
     condition: str  # SQL, true when the row breaks the rule
     reason: str
+    value: str = ""  # SQL for the offending value as text; the column's raw text by default
+
+    def value_sql(self) -> str:
+        return self.value or raw(self.column)
 
 
 def raw(name: str) -> str:
@@ -61,9 +65,20 @@ def typed_expression(column: Column) -> str:
     return f"TRY_CAST({v} AS {sql_type})"
 
 
-def column_checks(column: Column) -> list[Check]:
-    """Rules on one value. Only the first failing rule of a value is reported (see below)."""
-    v, t, name = raw(column.name), typed_ref(column), column.name
+def column_checks(column: Column, native: bool = False) -> list[Check]:
+    """Rules on one value. Only the first failing rule of a value is reported (see below).
+
+    A `native` column came typed from Parquet (a real timestamp, a double): its format
+    cannot be wrong, so its text is made from the value only when a row is reported.
+    """
+    t, name = typed_ref(column), column.name
+    v = f"CAST({ident(name)} AS VARCHAR)" if native else raw(name)
+    checks = [replace(c, value=v) for c in _value_checks(column, v, t)]
+    return checks
+
+
+def _value_checks(column: Column, v: str, t: str) -> list[Check]:
+    name = column.name
     checks: list[Check] = []
     if column.required:
         checks.append(Check(name, f"{v} IS NULL", "required value is empty"))
@@ -111,11 +126,20 @@ def _format_checks(column: Column, v: str, t: str) -> list[Check]:
     return []
 
 
-def table_checks(table: TableSpec, present: set[str]) -> list[Check]:
+def table_checks(
+    table: TableSpec, present: set[str], native: frozenset[str] = frozenset()
+) -> list[Check]:
     """Every row rule of a table, for the columns its file has (absent optional columns are
     NULL and pass). Cross-column rules apply only when both values parsed."""
-    checks = [c for col in table.columns if col.name in present for c in column_checks(col)]
-    checks.extend(Check(rule.column, rule.violated, rule.reason) for rule in table.rules)
+    checks = [
+        c
+        for col in table.columns
+        if col.name in present
+        for c in column_checks(col, native=col.name in native)
+    ]
+    for rule in table.rules:
+        value = f"CAST({ident(rule.column)} AS VARCHAR)" if rule.column in native else ""
+        checks.append(Check(rule.column, rule.violated, rule.reason, value))
     return checks
 
 
@@ -137,9 +161,10 @@ def problems_expression(checks: list[Check]) -> str:
         by_column.setdefault(check.column, []).append(check)
     entries = []
     for column, column_checks_ in by_column.items():
-        problem = f"{{'column': {literal(column)}, 'value': {raw(column)}, 'reason': "
         whens = " ".join(
-            f"WHEN {c.condition} THEN {problem}{literal(c.reason)}}}" for c in column_checks_
+            f"WHEN {c.condition} THEN {{'column': {literal(column)}, 'value': {c.value_sql()}, "
+            f"'reason': {literal(c.reason)}}}"
+            for c in column_checks_
         )
         entries.append(f"CASE {whens} END")
     if not entries:

@@ -232,11 +232,11 @@ class TableLoader:
     # -- stages -----------------------------------------------------------------------------
 
     def _check_rows(self, loaded: LoadedRows) -> None:
-        spec = self.spec
-        checks = table_checks(spec, set(self.source.header))
-        texts = ", ".join(f"s.{raw(c.name)}" for c in spec.columns)
+        spec, native = self.spec, loaded.native
+        checks = table_checks(spec, set(self.source.header), native)
+        texts = ", ".join(f"s.{raw(c.name)}" for c in spec.columns if c.name not in native)
         typed = "".join(
-            f", {typed_value(c)} AS {ident(c.name)}"
+            f", {f's.{ident(c.name)}' if c.name in native else typed_value(c)} AS {ident(c.name)}"
             for c in spec.columns
             if c.kind is not Kind.STRING
         )

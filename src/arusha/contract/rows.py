@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from arusha.contract.checks import raw
+from arusha.contract.schema import SQL_TYPE, Kind
 from arusha.contract.sources import Source
 from arusha.contract.sql import ident, literal
 
@@ -40,6 +41,7 @@ class LoadedRows:
     row_sql: str
     malformed: list[tuple[int, str, str, str]]
     in_file_order: bool = True  # False when a join renumbers rows: then writing must sort
+    native: frozenset[str] = frozenset()  # columns already typed (Parquet), named as in spec
 
 
 def load_rows(
@@ -48,18 +50,51 @@ def load_rows(
     """Read the file once into the temporary table `target`; `run` executes long statements."""
     if source.format == "parquet":
         # Parquet knows its row numbers: the rows are read where they are checked, in one pass.
-        scan = (
-            f"(SELECT file_row_number + 1 AS _row, {_text_columns(source)} FROM read_parquet("
-            f"{literal(str(source.path))}, file_row_number = true) AS s) AS s"
+        path = literal(str(source.path))
+        native = _native_columns(con, source)
+        typed = "".join(
+            f", CAST(s.{ident(c.name)} AS {SQL_TYPE[c.kind]}) AS {ident(c.name)}"
+            for c in source.table.columns
+            if c.name in native
         )
-        return LoadedRows(None, scan, "s._row", [])
+        scan = (
+            f"(SELECT file_row_number + 1 AS _row, {_text_columns(source, native)}{typed} "
+            f"FROM read_parquet({path}, file_row_number = true) AS s) AS s"
+        )
+        return LoadedRows(None, scan, "s._row", [], native=native)
     return _load_csv(con, source, target, run)
 
 
-def _text_columns(source: Source) -> str:
+NATIVE_TYPES = {
+    Kind.INTEGER: ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                   "UINTEGER"),
+    Kind.DECIMAL: ("FLOAT", "DOUBLE", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+    Kind.TIMESTAMP: ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"),
+    Kind.DATE: ("DATE",),
+}  # fmt: skip
+
+
+def _native_columns(con: duckdb.DuckDBPyConnection, source: Source) -> frozenset[str]:
+    """Parquet columns whose stored type already is the contract's type: no text round trip."""
+    types = dict(
+        con.execute(
+            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet("
+            f"{literal(str(source.path))}))"
+        ).fetchall()
+    )
+    return frozenset(
+        c.name
+        for c in source.table.columns
+        if c.name in types and types[c.name].split("(")[0] in NATIVE_TYPES.get(c.kind, ())
+    )
+
+
+def _text_columns(source: Source, native: frozenset[str] = frozenset()) -> str:
     """Every contract column as trimmed text; those the file lacks as NULL."""
     columns = []
     for name in source.table.column_names:
+        if name in native:
+            continue
         value = (
             f"NULLIF(TRIM(CAST(s.{ident(name)} AS VARCHAR)), '')"
             if name in source.header
