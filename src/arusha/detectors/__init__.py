@@ -1,0 +1,1 @@
+"""One module per detector; the catalogue in `arusha.engine.catalogue` lists them."""

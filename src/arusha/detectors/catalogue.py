@@ -1,0 +1,15 @@
+"""The catalogue: every detector, in the order reports list them. Adding a detector is adding
+its module and one line here. The engine knows detectors only through this list."""
+
+from __future__ import annotations
+
+from arusha.detectors.staff_rotation_overstay import RotationOverstay
+from arusha.engine.detector import Detector
+
+CATALOGUE: list[type[Detector]] = [
+    RotationOverstay,
+]
+
+
+def by_id(detector_id: str) -> type[Detector] | None:
+    return next((d for d in CATALOGUE if d.id == detector_id), None)
