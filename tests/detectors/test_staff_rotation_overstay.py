@@ -25,6 +25,8 @@ OFFICERS = [
     posting("PAST", "LND01", "examiner", "2010-01-01", "2020-01-01"),
     posting("PAST", "HQ", "supervisor", "2022-01-02"),
     posting("NEW", "SEA01", "examiner", "2023-05-01"),
+    # ten years at headquarters in a post the rotation policy does not cover
+    posting("ANALYST", "HQ", "risk_analyst", "2015-07-04"),
 ]
 
 
@@ -48,6 +50,7 @@ def test_planted_overstays_are_found_and_rotations_are_not(tmp_path):
 
 def test_policy_per_post_and_exemptions_come_from_the_config(tmp_path):
     config = parse_config({"detectors": {"staff.rotation_overstay": {
-        "max_years": 2.5, "max_years_by_post": {"valuation": 10}, "exempt_posts": ["supervisor"],
+        "max_years": 2.5, "max_years_by_post": {"valuation": 10},
+        "posts": ["examiner", "valuation", "risk_analyst"],
     }}})  # fmt: skip
-    assert set(alerts(tmp_path, config)) == {"LONG", "ROTATED", "NEW"}
+    assert set(alerts(tmp_path, config)) == {"LONG", "ROTATED", "NEW", "ANALYST"}

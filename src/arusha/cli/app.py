@@ -19,11 +19,15 @@ HELP = """Arusha — integrity analytics for Customs administrations.
 Named after the WCO's Revised Arusha Declaration on integrity in Customs. The usual workflow:
 
   1. arusha simulate world --declarations 200000 --seed 7   (or bring your own export)
-  2. arusha ingest world --db work.duckdb                   (validate and load; bad rows go to
-                                                              work.rejects.csv, never lost)
-  3. arusha profile --db work.duckdb --out out/profile.html (look at what was loaded)
+  2. arusha analyze world --out out                         (validate, load and run every
+                                                              detector: out/alerts.csv,
+                                                              out/report.html, out/rejects.csv)
+  3. arusha explain A-1234abcd5678 --out out                (one alert in words and figures)
+  4. arusha evaluate out/alerts.parquet world.truth.csv     (simulated worlds: what was found)
 
-Each command has --help with examples. Input format: docs/data-contract.md.
+Also: `arusha ingest` and `arusha profile` (load and look at the data only), `arusha detectors`
+(what each detector looks for, and its parameters). Each command has --help with examples.
+Input format: docs/data-contract.md. An alert is a reason to look, never a finding of guilt.
 """
 
 app = typer.Typer(
@@ -140,6 +144,65 @@ def profile(
         raise ArushaError(f"{db}: no such working database", hint="run `arusha ingest` first")
     path = build_profile(db, out)
     render.out.print(f"Profile written to [bold]{path}[/]")
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  arusha analyze export/ --out out\n\n"
+    "  arusha analyze export/ --out out --config arusha.toml"
+)
+def analyze(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Folder with one CSV or Parquet file per contract table.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for alerts, report and rejects.")],
+    config: Annotated[
+        Path | None, typer.Option(help="Detector parameters (arusha.toml); defaults otherwise.")
+    ] = None,
+) -> None:
+    """Ingest a contract folder and run every detector on it.
+
+    Writes OUT/alerts.csv and OUT/alerts.parquet (one row per alert, with its evidence),
+    OUT/report.html (a self-contained page to read and share offline) and OUT/rejects.csv.
+    Detectors that need an optional table the input lacks are skipped, and the report says so.
+    """
+    from arusha.pipeline import run_analysis
+
+    with render.progress_bars() as bars:
+        output = run_analysis(data_dir, out, config, bars.table, bars.detector)
+    render.ingest_report(output.ingest)
+    if output.analysis is None:
+        render.error(
+            "ingest refused, nothing analysed",
+            hint="fix the file(s) named above and run the same command again",
+        )
+        raise typer.Exit(1)
+    render.analysis_summary(output.analysis)
+    render.out.print(f"Alerts: [bold]{output.alerts_csv}[/]  Report: [bold]{output.report}[/]")
+
+
+@app.command(epilog="Examples:\n\n  arusha detectors\n\n  arusha detectors risk.override")
+def detectors(
+    detector_id: Annotated[
+        str | None, typer.Argument(help="Show one detector in full.", metavar="ID")
+    ] = None,
+) -> None:
+    """List the detectors: what each looks for, why, and its parameters."""
+    from arusha.detectors.catalogue import CATALOGUE, by_id
+
+    if detector_id is None:
+        render.catalogue(CATALOGUE)
+        return
+    detector = by_id(detector_id)
+    if detector is None:
+        import difflib
+
+        close = difflib.get_close_matches(detector_id, [d.id for d in CATALOGUE], n=1)
+        raise ArushaError(
+            f"no detector {detector_id!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+            hint="`arusha detectors` lists them",
+        )
+    render.detector(detector)
 
 
 def main() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,27 +17,38 @@ console = Console(stderr=True)
 out = Console()
 
 
+@dataclass
+class Bars:
+    """One progress display: a bar per table while ingesting, one for the detectors."""
+
+    progress: Progress
+    tasks: dict[str, TaskID] = field(default_factory=dict)
+
+    def table(self, table: str, stage: str, fraction: float) -> None:
+        self._update(table, stage, fraction, 1.0)
+
+    def detector(self, name: str, done: int, total: int) -> None:
+        self._update("detectors", name, done, total)
+
+    def _update(self, key: str, note: str, completed: float, total: float) -> None:
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(key, total=total, label=key, note=note)
+        self.progress.update(self.tasks[key], completed=completed, total=total, note=note)
+
+
 @contextmanager
-def table_progress(tables: list[str]) -> Iterator:
-    """A progress bar per table; yields the callback the ingester calls."""
+def progress_bars() -> Iterator[Bars]:
     progress = Progress(
-        TextColumn("[bold]{task.fields[table]:<18}"),
+        TextColumn("[bold]{task.fields[label]:<18}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("[dim]{task.fields[stage]}"),
+        TextColumn("[dim]{task.fields[note]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     )
-    tasks: dict[str, TaskID] = {}
-
-    def update(table: str, stage: str, fraction: float) -> None:
-        if table not in tasks:
-            tasks[table] = progress.add_task(table, total=1.0, table=table, stage=stage)
-        progress.update(tasks[table], completed=fraction, stage=stage)
-
     with progress:
-        yield update
+        yield Bars(progress)
 
 
 def ingest_report(report: IngestReport) -> None:
@@ -75,3 +88,44 @@ def error(message: str, hint: str = "") -> None:
     console.print(f"[bold red]Error:[/] {message}", highlight=False)
     if hint:
         console.print(f"[dim]Hint: {hint}[/]", highlight=False)
+
+
+def analysis_summary(analysis) -> None:
+    table = Table(title="Detectors", title_justify="left")
+    for name, justify in (("detector", "left"), ("examined", "right"), ("tests", "right"),
+                          ("alerts", "right"), ("note", "left")):  # fmt: skip
+        table.add_column(name, justify=justify)
+    for run in analysis.runs:
+        note = f"[dim]skipped: {run.skipped}[/]" if run.skipped else f"{run.seconds:.1f} s"
+        alerts = f"[bold yellow]{len(run.alerts)}[/]" if run.alerts else "0"
+        tests = f"{run.tested:,}" if run.tested else "[dim]rule[/]"
+        table.add_row(run.detector.id, f"{run.findings:,}", tests, alerts, note)
+    out.print(table)
+
+
+def catalogue(detectors) -> None:
+    table = Table(title="Detectors", title_justify="left", show_lines=True)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("what it looks for")
+    table.add_column("needs")
+    for d in detectors:
+        first_sentence = d.description().split(". ")[0].rstrip(".") + "."
+        table.add_row(d.id, f"[bold]{d.title}[/]\n{first_sentence}", ", ".join(d.needs))
+    out.print(table)
+    out.print("[dim]`arusha detectors ID` shows one detector's parameters and reference.")
+
+
+def detector(d) -> None:
+    out.print(f"[bold]{d.id}[/] — {d.title}\n")
+    out.print(d.description() + "\n")
+    out.print(f"[bold]Reference:[/] {d.reference}")
+    out.print(f"[bold]Needs:[/] {', '.join(d.needs)}\n")
+    table = Table(title="Parameters (set them in arusha.toml)", title_justify="left")
+    for name in ("parameter", "default", "meaning"):
+        table.add_column(name)
+    for name, spec in d.Params.model_fields.items():
+        default = spec.default_factory() if spec.default_factory else spec.default
+        table.add_row(name, repr(default), spec.description or "")
+    out.print(table)
+    section = escape(f'[detectors."{d.id}"]')
+    out.print(f"[dim]In arusha.toml: {section}, then one line per parameter: name = value")

@@ -12,12 +12,17 @@ from arusha.engine.detector import Detector, DetectorParams, Finding
 from arusha.engine.tables import Tables
 
 DAY = ibis.interval(days=1)
+# Rotation policies cover the posts that decide on declarations. Headquarters posts (risk
+# analysts, IT administrators) are watched through their actions instead (rules.tampering,
+# audit.anomalies); an administration whose policy covers them lists them in the config.
+CLEARANCE_POSTS = ("examiner", "valuation", "supervisor")
 
 
 class RotationOverstay(Detector):
     """Officers who have stayed in the same office and post, without a break, longer than the
     rotation policy allows. Long tenure in a sensitive post lets an officer build the stable
     relationships with brokers and traders that collusion needs; rotation breaks them.
+    By default the policy covers the clearance posts (examiner, valuation, supervisor).
     Consecutive postings in the same office and post (a re-issued posting, a promotion
     recorded as a new row) count as one stay; a gap of more than `max_gap_days` ends it.
     The stay is measured up to the last lodgement date in the data."""
@@ -36,8 +41,9 @@ class RotationOverstay(Detector):
         max_years_by_post: dict[str, float] = Field(
             default_factory=dict, description="post-specific maxima, e.g. {examiner = 4}"
         )
-        exempt_posts: list[str] = Field(
-            default_factory=list, description="posts the rotation policy does not cover"
+        posts: list[str] = Field(
+            default_factory=lambda: list(CLEARANCE_POSTS),
+            description='posts the rotation policy covers ("*": every post)',
         )
         max_gap_days: int = Field(31, ge=0, description="a longer break ends a stay")
 
@@ -72,7 +78,7 @@ class RotationOverstay(Detector):
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
         findings = []
         for row in measures.sort_values(["officer_id", "stay_start"]).itertuples():
-            if row.post in params.exempt_posts:
+            if "*" not in params.posts and row.post not in params.posts:
                 continue
             limit = params.max_years_by_post.get(row.post, params.max_years)
             years = row.days / 365.25
