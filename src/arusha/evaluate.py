@@ -247,13 +247,13 @@ def read_truth(path: Path) -> pd.DataFrame:
 
 def format_evaluation(ev: Evaluation) -> str:
     """The evaluation as plain text: a headline and three aligned tables."""
-    parts = [_headline(ev)]
+    parts = [headline(ev)]
     for table in ev.tables():
         parts.append(_text(table))
     return "\n\n".join(parts) + "\n"
 
 
-def _headline(ev: Evaluation) -> str:
+def headline(ev: Evaluation) -> str:
     confounders = len(ev.confounders_flagged)
     return "\n".join(
         [

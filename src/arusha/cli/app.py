@@ -205,6 +205,38 @@ def detectors(
     render.detector(detector)
 
 
+@app.command(epilog="Example:\n\n  arusha explain A-3f9c2b7d1e04 --out out")
+def explain(
+    alert_id: Annotated[str, typer.Argument(help="The alert's id (or its first 6+ characters).")],
+    out: Annotated[Path, typer.Option(help="The folder `arusha analyze` wrote to.")],
+) -> None:
+    """One alert in words and figures: what was compared with what, the test, and the
+    innocent explanations a reviewer should check before anything else."""
+    from arusha.detectors.catalogue import by_id
+    from arusha.explain import explain as explain_alert
+    from arusha.explain import find_alert
+
+    row = find_alert(out, alert_id)
+    render.out.print(explain_alert(row, by_id(row["detector"])), highlight=False, soft_wrap=True)
+
+
+@app.command(epilog="Example:\n\n  arusha evaluate out/alerts.parquet world.truth.csv")
+def evaluate(
+    alerts: Annotated[Path, typer.Argument(help="alerts.parquet or alerts.csv (or their folder).")],
+    truth: Annotated[Path, typer.Argument(help="The truth file `arusha simulate` wrote.")],
+) -> None:
+    """Score alerts against a simulated world's ground truth: recall per planted scheme,
+    precision of the alerts, and innocent officers flagged (planted confounders among them)."""
+    from arusha.evaluate import evaluate as run_evaluate
+    from arusha.evaluate import headline, read_truth
+    from arusha.explain import read_alerts
+
+    evaluation = run_evaluate(read_alerts(alerts), read_truth(truth))
+    render.out.print(headline(evaluation), highlight=False)
+    for table in evaluation.tables():
+        render.text_table(table)
+
+
 def main() -> None:
     """Entry point: user errors become one line and a hint; set ARUSHA_DEBUG=1 for tracebacks."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

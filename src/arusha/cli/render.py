@@ -129,3 +129,13 @@ def detector(d) -> None:
     out.print(table)
     section = escape(f'[detectors."{d.id}"]')
     out.print(f"[dim]In arusha.toml: {section}, then one line per parameter: name = value")
+
+
+def text_table(text_table) -> None:
+    """Draw a core `TextTable` (title, columns, rows of text, numeric column indexes)."""
+    table = Table(title=text_table.title, title_justify="left")
+    for index, column in enumerate(text_table.columns):
+        table.add_column(column, justify="right" if index in text_table.numeric else "left")
+    for row in text_table.rows:
+        table.add_row(*(escape(cell) for cell in row))
+    out.print(table)
