@@ -66,11 +66,10 @@ def ingest(
     interrupted run leaves the previous one intact. Exits 1 when a required table is missing
     or refused.
     """
-    from arusha.contract import TABLES
     from arusha.contract import ingest as run_ingest
 
-    with render.table_progress([t.name for t in TABLES]) as progress:
-        report = run_ingest(data_dir, db, rejects, progress=progress)
+    with render.progress_bars() as bars:
+        report = run_ingest(data_dir, db, rejects, progress=bars.table)
     render.ingest_report(report)
     if not report.ok:
         render.error(
@@ -113,19 +112,16 @@ def simulate(
     rules are involved in which scheme, and which honest look-alikes were planted) goes to a
     separate file outside the data folder, so the data can be handed to the analysis blind.
     """
-    from rich.progress import Progress
-
     from arusha.simulate import simulate as run_simulate
 
-    with Progress(console=render.console, transient=True) as progress:
-        task = progress.add_task("Simulating declarations", total=declarations)
+    with render.progress_bars() as bars:
         result = run_simulate(
             out_dir,
             declarations=declarations,
             seed=seed,
             fmt=format.value,
             truth_path=truth,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            progress=lambda done, total: bars.update("declarations", "", done, total),
         )
     rows = ", ".join(f"{name} {count:,}" for name, count in result.rows.items())
     render.out.print(f"Wrote [bold]{result.out_dir}[/] ({rows})")

@@ -19,18 +19,18 @@ out = Console()
 
 @dataclass
 class Bars:
-    """One progress display: a bar per table while ingesting, one for the detectors."""
+    """One progress display: a bar per table while ingesting, one for the detectors, ..."""
 
     progress: Progress
     tasks: dict[str, TaskID] = field(default_factory=dict)
 
     def table(self, table: str, stage: str, fraction: float) -> None:
-        self._update(table, stage, fraction, 1.0)
+        self.update(table, stage, fraction, 1.0)
 
     def detector(self, name: str, done: int, total: int) -> None:
-        self._update("detectors", name, done, total)
+        self.update("detectors", name, done, total)
 
-    def _update(self, key: str, note: str, completed: float, total: float) -> None:
+    def update(self, key: str, note: str, completed: float, total: float) -> None:
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(key, total=total, label=key, note=note)
         self.progress.update(self.tasks[key], completed=completed, total=total, note=note)
@@ -46,6 +46,7 @@ def progress_bars() -> Iterator[Bars]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no bars in logs and pipes
     )
     with progress:
         yield Bars(progress)
