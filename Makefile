@@ -19,9 +19,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/arusha simulate out/world --declarations $(DEMO_DECLARATIONS) --seed $(DEMO_SEED)
-	$(BIN)/arusha ingest out/world --db out/work.duckdb
+	$(BIN)/arusha analyze out/world --out out
 	$(BIN)/arusha profile --db out/work.duckdb --out out/profile.html
-	@echo "Demo done: open out/profile.html (rejected rows, if any: out/work.rejects.csv)"
+	$(BIN)/arusha evaluate out/alerts.parquet out/world.truth.csv
+	@echo "Demo done. The alerts: out/report.html (and out/alerts.csv); the data: out/profile.html"
 
 # Browser tests drive Debian's Chromium; a test tool's own browser download fails offline.
 browser:
@@ -40,6 +41,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py --declarations 1000000
 	$(BIN)/python bench/ingest.py --declarations 1000000
+	$(BIN)/python bench/analyze.py --declarations 1000000
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
