@@ -3,11 +3,17 @@ its module and one line here. The engine knows detectors only through this list.
 
 from __future__ import annotations
 
+from arusha.detectors.assignment_steering import AssignmentSteering
+from arusha.detectors.control_suppressed_findings import SuppressedFindings
+from arusha.detectors.risk_override import RiskOverride
 from arusha.detectors.staff_rotation_overstay import RotationOverstay
 from arusha.engine.detector import Detector
 
 CATALOGUE: list[type[Detector]] = [
     RotationOverstay,
+    RiskOverride,
+    SuppressedFindings,
+    AssignmentSteering,
 ]
 
 
