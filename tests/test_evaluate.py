@@ -64,6 +64,13 @@ def test_precision_per_detector_and_overall(ev):
     assert ev.precision == 3 / 8
 
 
+def test_precision_on_staff_credits_alerts_on_planted_wrongdoers(ev):
+    on_staff = {d.detector: d.on_planted_staff for d in ev.detectors}
+    assert on_staff["assignment.steering"] == 4  # O1, O2, O2, O1: all planted wrongdoers
+    assert on_staff["risk.override"] == 2  # a4 (O3) and a9 (O2); not O9, O4
+    assert ev.staff_precision == 6 / 8
+
+
 def test_innocent_staff_flagged_and_confounders(ev):
     innocent = {i.staff_id: (i.detectors, i.confounders) for i in ev.innocent}
     assert innocent == {
@@ -82,15 +89,16 @@ def test_matches_list_each_pair(ev):
 def test_format_evaluation(ev):
     text = format_evaluation(ev)
     assert "Recall: 2 of 3 planted instances found (67%)." in text
-    assert "Precision: 3 of 8 alerts of detectors with planted instances match one (38%)." in text
+    assert (
+        "Precision: 3 of 8 alerts of detectors with planted instances match one (38%); "
+        "6 name only planted wrongdoers (75%)." in text
+    )
     assert "Innocent staff flagged: 3, of whom 2 planted confounder(s)." in text
     lines = text.splitlines()
     assert next(line for line in lines if line.startswith("intervention.effect")).endswith(
         "not evaluated (no detector)"
     )
-    assert next(line for line in lines if line.startswith("audit.anomalies")).endswith(
-        "nothing planted"
-    )
+    assert "nothing planted" in next(line for line in lines if line.startswith("audit.anomalies"))
     assert next(line for line in lines if line.startswith("assignment.steering ")).split() == [
         "assignment.steering",
         "2",

@@ -14,6 +14,11 @@ period is not compared, since detectors choose their own windows.
 * Precision: among the alerts of detectors whose scheme has planted instances, the share that
   match one. Alerts of detectors with nothing planted are not counted (there, every alert
   would be a false positive by construction of the world, not by fault of the detector).
+* Precision on staff: among the same alerts, the share whose staff (officer_id, user_id) are
+  all planted wrongdoers of some scheme. A corrupt officer's schemes overlap (an officer who
+  accepts undervalued goods also has the broker's declarations steered to him), so an
+  assignment alert on such an officer and the trader he favours is a true finding that the
+  strict rule, which wants the exact instance, does not credit.
 * Innocent staff flagged: staff ids (officer_id, and user_id, which is the officer's system
   account) named by any alert that appear in no planted instance (truth rows of kind
   `scheme` or `intervention`); those that appear in a `confounder` row are the honest
@@ -54,10 +59,15 @@ class DetectorPrecision:
     alerts: int
     matching: int
     planted: bool  # the truth has instances of this detector's scheme
+    on_planted_staff: int = 0  # alerts whose staff are all planted wrongdoers
 
     @property
     def precision(self) -> float | None:
         return self.matching / self.alerts if self.planted and self.alerts else None
+
+    @property
+    def staff_precision(self) -> float | None:
+        return self.on_planted_staff / self.alerts if self.planted and self.alerts else None
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,15 @@ class Evaluation:
         return self.alerts_matching / self.alerts_evaluated if self.alerts_evaluated else None
 
     @property
+    def alerts_on_planted_staff(self) -> int:
+        return sum(d.on_planted_staff for d in self.detectors if d.planted)
+
+    @property
+    def staff_precision(self) -> float | None:
+        evaluated = self.alerts_evaluated
+        return self.alerts_on_planted_staff / evaluated if evaluated else None
+
+    @property
     def confounders_flagged(self) -> list[InnocentFlagged]:
         return [i for i in self.innocent if i.confounders]
 
@@ -136,7 +155,7 @@ def evaluate(
     matches = _matches(alerts, planted)
     return Evaluation(
         schemes=_recall(planted, matches, known),
-        detectors=_precision(alerts, set(planted["scheme"]), matches),
+        detectors=_precision(alerts, set(planted["scheme"]), matches, _guilty(planted)),
         innocent=_innocent(alerts, truth),
         matches=matches,
     )
@@ -175,18 +194,26 @@ def _recall(planted: pd.DataFrame, matches: pd.DataFrame, known: set[str]) -> li
 
 
 def _precision(
-    alerts: pd.DataFrame, planted_schemes: set[str], matches: pd.DataFrame
+    alerts: pd.DataFrame, planted_schemes: set[str], matches: pd.DataFrame, guilty: set[str]
 ) -> list[DetectorPrecision]:
     matching = matches.groupby("detector")["alert_id"].nunique()
+    staff = alerts[list(STAFF)]
+    on_guilty = ((staff == "") | staff.isin(guilty)).all(axis=1) & (staff != "").any(axis=1)
     return [
         DetectorPrecision(
             detector=str(detector),
             alerts=len(group),
             matching=int(matching.get(detector, 0)),
             planted=detector in planted_schemes,
+            on_planted_staff=int(on_guilty[group.index].sum()),
         )
         for detector, group in alerts.groupby("detector", sort=True)
     ]
+
+
+def _guilty(planted: pd.DataFrame) -> set[str]:
+    """Staff ids named by a planted scheme or intervention instance."""
+    return {v for s in STAFF for v in planted[s] if v}
 
 
 def _innocent(alerts: pd.DataFrame, truth: pd.DataFrame) -> list[InnocentFlagged]:
@@ -194,8 +221,7 @@ def _innocent(alerts: pd.DataFrame, truth: pd.DataFrame) -> list[InnocentFlagged
         [alerts[[s, "detector", "alert_id"]].rename(columns={s: "staff_id"}) for s in STAFF]
     )
     named = named[named["staff_id"] != ""].drop_duplicates()
-    planted = truth[truth["kind"] != "confounder"]
-    guilty = {v for s in STAFF for v in planted[s] if v}
+    guilty = _guilty(truth[truth["kind"] != "confounder"])
     confounders = truth[truth["kind"] == "confounder"]
     result = []
     for staff_id, group in named[~named["staff_id"].isin(guilty)].groupby("staff_id", sort=True):
@@ -259,7 +285,9 @@ def headline(ev: Evaluation) -> str:
         [
             f"Recall: {ev.found} of {ev.instances} planted instances found ({_pct(ev.recall)}).",
             f"Precision: {ev.alerts_matching} of {ev.alerts_evaluated} alerts of detectors with "
-            f"planted instances match one ({_pct(ev.precision)}).",
+            f"planted instances match one ({_pct(ev.precision)}); "
+            f"{ev.alerts_on_planted_staff} name only planted wrongdoers "
+            f"({_pct(ev.staff_precision)}).",
             f"Innocent staff flagged: {len(ev.innocent)}, of whom {confounders} planted "
             "confounder(s).",
         ]
@@ -283,17 +311,19 @@ def _recall_table(ev: Evaluation) -> TextTable:
 
 def _precision_table(ev: Evaluation) -> TextTable:
     rows = [
-        (d.detector, str(d.alerts), str(d.matching), _pct(d.precision))
+        (d.detector, str(d.alerts), str(d.matching), _pct(d.precision),
+         str(d.on_planted_staff), _pct(d.staff_precision))
         if d.planted
-        else (d.detector, str(d.alerts), "–", "nothing planted")
+        else (d.detector, str(d.alerts), "–", "nothing planted", "–", "–")
         for d in ev.detectors
-    ]
+    ]  # fmt: skip
     return TextTable(
         "Precision per detector",
-        ("detector", "alerts", "matching a planted instance", "precision"),
+        ("detector", "alerts", "matching its instance", "precision", "on planted staff",
+         "staff precision"),
         rows,
-        frozenset({1, 2, 3}),
-    )
+        frozenset({1, 2, 3, 4, 5}),
+    )  # fmt: skip
 
 
 def _innocent_table(ev: Evaluation) -> TextTable:
