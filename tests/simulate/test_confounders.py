@@ -47,19 +47,22 @@ def test_desk_specialists_see_few_brokers_but_get_a_random_share_of_each(db, tru
             WHERE {in_desk} GROUP BY declarant_id ORDER BY 2 DESC LIMIT 1""",
     )
     for row in truth.of("desk_specialist"):
-        concentration, share_of_broker = one(
+        concentration, share_of_broker, share_of_desk = one(
             db,
             f"""SELECT avg((declarant_id = ?)::INT) FILTER (WHERE officer_id = ?),
-                       avg((officer_id = ?)::INT) FILTER (WHERE declarant_id = ?)
+                       avg((officer_id = ?)::INT) FILTER (WHERE declarant_id = ?),
+                       avg((officer_id = ?)::INT)
                 FROM declarations WHERE {in_desk}""",
             top_broker,
             row["officer_id"],
             row["officer_id"],
             top_broker,
+            row["officer_id"],
         )
         assert concentration > 0.3 and abs(concentration - desk_share) < 0.15, row["instance_id"]
         assert abs(desk_share - float(row["strength"])) < 0.15, row["instance_id"]
-        assert share_of_broker < 1.8 / len(desk), row["instance_id"]
+        # Random within the desk: the officer's share of the top broker is their share of all.
+        assert abs(share_of_broker - share_of_desk) < 0.1, row["instance_id"]
 
 
 def test_part_timers_have_tiny_volumes_and_an_honest_override(db, truth: Truth) -> None:
@@ -98,7 +101,7 @@ def test_high_risk_postings_find_more_because_of_the_goods(db, truth: Truth) -> 
     for row in truth.of("high_risk_posting"):
         rate, n = discrepancy_rate(db, "officer_id = ?", row["officer_id"])
         assert n >= 30 and rate > 1.3 * others, row["instance_id"]
-        assert rate >= 0.6 * float(row["strength"]), row["instance_id"]
+        assert rate >= 0.5 * float(row["strength"]), row["instance_id"]
         main_goods = one(
             db,
             """SELECT avg((left(hs_code, 2) IN ('22', '24'))::INT) FROM items i

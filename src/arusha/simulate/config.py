@@ -111,7 +111,7 @@ class SimConfig:
     # Staffing: general examiners are sized so that each handles about this many assigned
     # declarations a month, with a floor so that every office has a real peer group.
     examiner_monthly_load: float = 35.0
-    min_general_examiners: int = 8
+    min_general_examiners: int = 10
     part_time_offices: tuple[str, ...] = ("AIR01", "LND01", "SEA02")
     part_time_capacity: float = 0.2
     declarations_per_trader: float = 30.0

@@ -82,10 +82,11 @@ def plant_schemes(pl: Planter) -> list[Instance]:
 def _steering(pl: Planter) -> list[AssignmentSteering]:
     cfg, made = pl.world.cfg, []
     for code in STEERING_OFFICES:
-        posting, broker = pl.examiner(code), pl.broker(pl.world.office_index(code), 0.5)
+        office = pl.world.office_index(code)
+        posting, broker = pl.examiner(code), pl.broker(office, 0.5)
         if posting is None or broker is None:
             continue
-        pl.steered_brokers.add(broker)
+        pl.steered_brokers.setdefault(office, set()).add(broker)
         if code in cfg.intervention_offices:  # steering there runs until the intervention
             period = pl.months(int(pl.rng.integers(0, 3)), cfg.intervention_month - 1)
         else:
@@ -107,7 +108,7 @@ def _speed(pl: Planter) -> list[SelectiveSpeed]:
     made = []
     for code in SPEED_OFFICES:
         # A large broker: the officer sees enough of its declarations to compare.
-        posting, broker = pl.examiner(code), pl.broker(pl.world.office_index(code), 2.0)
+        posting, broker = pl.examiner(code), pl.broker(pl.world.office_index(code), 4.0)
         if posting is None or broker is None:
             continue
         made.append(
@@ -175,7 +176,8 @@ def _tampering(pl: Planter) -> list[RulesTampering]:
     made = []
     for code, post, prefix, at_night in TAMPERING:
         office = world.office_index(code)
-        trader, user = pl.trader(office, 0.5), _account(pl, post, office)
+        # A smaller trader: its declarations in the window are pushed through on purpose.
+        trader, user = pl.trader(office, 0.2), _account(pl, post, office)
         if trader is None or user is None:
             continue
         window = _window(pl, at_night)
@@ -242,8 +244,8 @@ def _audit_anomalies(pl: Planter) -> list[Instance]:
     made: list[Instance] = []
     # The deleting officer needs a large broker: they delete after handling, not reassigning.
     for cls, code, workload in (
-        (SelfReassignment, SELF_REASSIGNMENT_OFFICE, 1.0),
-        (DeletedAfterRelease, DELETION_OFFICE, 2.0),
+        (SelfReassignment, SELF_REASSIGNMENT_OFFICE, 1.5),
+        (DeletedAfterRelease, DELETION_OFFICE, 4.0),
     ):
         posting, broker = pl.examiner(code), pl.broker(world.office_index(code), workload)
         if posting is not None and broker is not None:

@@ -43,7 +43,8 @@ class Planter:
         ).tolist()
         self.used_traders = world.rules.traders()
         self.used_brokers: set[int] = set()
-        self.steered_brokers: set[int] = set()  # their traders are not steered elsewhere
+        # Brokers steered at an office: their traders there are not steered to anyone else.
+        self.steered_brokers: dict[int, set[int]] = {}
         self.broker_volume = _broker_volume(world)
         self.monthly = world.declarations / world.cfg.months  # declarations a month
         self.examiner_load = _examiner_load(world, self.monthly)
@@ -92,7 +93,7 @@ class Planter:
             (traders.office == office)
             & traders.steady(world.cfg.months)
             & ~np.isin(traders.sector, desk_sectors)
-            & ~np.isin(traders.brokers, list(self.steered_brokers)).any(axis=1)
+            & ~np.isin(traders.brokers, list(self.steered_brokers.get(office, ()))).any(axis=1)
         )
         monthly = np.where(fits, self.monthly * traders.weight / traders.weight.sum(), 0.0)
         monthly[list(self.used_traders)] = 0
@@ -101,14 +102,13 @@ class Planter:
             self.used_traders.add(chosen)
         return chosen
 
-    def _sized(self, monthly: np.ndarray, target: float) -> int | None:
-        """One of the two candidates (monthly volume > 0) closest to the target volume."""
+    @staticmethod
+    def _sized(monthly: np.ndarray, target: float) -> int | None:
+        """The candidate (monthly volume > 0) whose volume is closest to the target's."""
         candidates = np.flatnonzero(monthly > 0)
         if not len(candidates):
             return None
-        distance = np.abs(np.log(monthly[candidates] / target))
-        closest = candidates[np.argsort(distance, kind="stable")[:2]]
-        return int(self.rng.choice(closest))
+        return int(candidates[np.argmin(np.abs(np.log(monthly[candidates] / target)))])
 
     def fresh_person(self, transliterable: bool = False) -> str:
         """A three-word name nobody in the registers carries, in any spelling."""
