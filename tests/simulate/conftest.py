@@ -8,7 +8,7 @@ import pytest
 from arusha.simulate import SimulationResult, simulate
 from tests.simulate.queries import Truth, connect
 
-DECLARATIONS = 40_000
+DECLARATIONS = 60_000
 SEED = 11
 
 

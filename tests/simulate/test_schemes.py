@@ -97,8 +97,8 @@ def test_suppressed_findings_are_far_below_peers_on_the_same_goods(db, truth: Tr
             db, row["officer_id"], row["office_code"], first, last
         )
         planted = float(row["strength"]) * expected
-        assert expected >= 3 and found < expected / 2, row["instance_id"]
-        assert found <= planted + 3 * planted**0.5 + 2, row["instance_id"]
+        assert expected >= 5 and found < expected / 2, row["instance_id"]
+        assert found <= planted + 4 * planted**0.5 + 3, row["instance_id"]  # Poisson tail
         uplift = one(
             db,
             """SELECT max(abs(duties_assessed - duties_declared)) FROM declarations
