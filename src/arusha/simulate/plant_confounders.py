@@ -20,7 +20,7 @@ from arusha.simulate.events import event_table
 from arusha.simulate.plant_schemes import RELATIONS
 from arusha.simulate.planted import Instance, Period
 from arusha.simulate.planter import HIGH_OVERRIDE_OFFICE, Planter, top_broker_share
-from arusha.simulate.staff import PART_TIME, YEAR
+from arusha.simulate.staff import PART_TIME
 from arusha.simulate.world import Interest
 
 COMMON_NAME_OFFICES = ("AIR02", "ICD02")
@@ -190,17 +190,17 @@ def _rule_maintenance(pl: Planter) -> list[RoutineRuleMaintenance]:
 
 
 def _long_tenure(pl: Planter) -> list[LongTenure]:
-    staff, span = pl.world.staff, pl.world.span
-    return [
-        LongTenure(
-            pl.instance_id(LongTenure.scheme),
-            pl.subjects(int(p)),
-            Period(int(staff.start[p]), span.last_day),
-            strength=(span.last_day + 1 - staff.start[p]) / YEAR,
-            post=POSTS[staff.post[p]],
-        )
-        for p in staff.long_tenure
-    ]
+    staff = pl.world.staff
+    made = []
+    for p in staff.long_tenure:
+        subjects, period, years = pl.tenure(int(p))
+        made.append(
+            LongTenure(
+                pl.instance_id(LongTenure.scheme), subjects, period, strength=years,
+                post=POSTS[staff.post[p]],
+            )
+        )  # fmt: skip
+    return made
 
 
 def declare_ordinary_interests(pl: Planter) -> None:

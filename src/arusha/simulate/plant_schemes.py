@@ -35,7 +35,6 @@ from arusha.simulate.schemes import (
     SelectiveSpeed,
     SuppressedFindings,
 )
-from arusha.simulate.staff import YEAR
 from arusha.simulate.world import Interest, World
 
 STEERING_OFFICES = ("SEA01", "ICD01", "AIR01")
@@ -357,16 +356,15 @@ def _crime_links(pl: Planter) -> list[CrimeLink]:
 
 
 def _overstay(pl: Planter) -> list[RotationOverstay]:
-    staff, span = pl.world.staff, pl.world.span
-    return [
-        RotationOverstay(
-            pl.instance_id(RotationOverstay.scheme),
-            pl.subjects(int(p)),
-            Period(int(staff.start[p]), span.last_day),
-            strength=(span.last_day + 1 - staff.start[p]) / YEAR,
+    made = []
+    for p in pl.world.staff.overstay:
+        subjects, period, years = pl.tenure(int(p))
+        made.append(
+            RotationOverstay(
+                pl.instance_id(RotationOverstay.scheme), subjects, period, strength=years
+            )
         )
-        for p in staff.overstay
-    ]
+    return made
 
 
 def _intervention_effects(

@@ -14,7 +14,7 @@ from arusha.simulate.config import EXAMINER, IT_ADMIN
 from arusha.simulate.goods import SECTORS
 from arusha.simulate.parties import DESK_SECTORS
 from arusha.simulate.planted import Period, Subjects
-from arusha.simulate.staff import PART_TIME
+from arusha.simulate.staff import PART_TIME, YEAR
 from arusha.simulate.world import World
 
 HIGH_OVERRIDE_OFFICE = "PST01"
@@ -179,6 +179,12 @@ class Planter:
             rule_id=rule_id,
             office_code="" if office is None else staff.office_codes[office],
         )
+
+    def tenure(self, posting: int) -> tuple[Subjects, Period, float]:
+        """Subjects, period and length in years of a posting that runs to the span's end."""
+        staff, last_day = self.world.staff, self.world.span.last_day
+        start = int(staff.start[posting])
+        return self.subjects(posting), Period(start, last_day), (last_day + 1 - start) / YEAR
 
     def uniform(self, low: float, high: float) -> float:
         return float(self.rng.uniform(low, high))
