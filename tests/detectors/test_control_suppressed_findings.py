@@ -93,5 +93,5 @@ def test_chart_is_the_funnel_of_discrepancies(tables):
 
 
 @pytest.mark.slow
-def test_simulated_suppressed_findings_are_found_and_no_confounder_is(tmp_path_factory):
-    assert_planted_found_and_no_confounder(*simulated_run(SuppressedFindings, tmp_path_factory))
+def test_simulated_suppressed_findings_are_found_and_no_confounder_is(simulated_world):
+    assert_planted_found_and_no_confounder(*simulated_run(SuppressedFindings, simulated_world))

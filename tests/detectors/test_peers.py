@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from arusha.contract import ingest
 from arusha.detectors.control_suppressed_findings import SuppressedFindings
 from arusha.detectors.peers import (
     PeerParams,
@@ -27,8 +26,8 @@ from arusha.detectors.peers import (
 from arusha.detectors.risk_override import RiskOverride
 from arusha.engine import Detector, DetectorRun, Finding, Tables, analyze
 from arusha.engine.config import parse_config
-from arusha.simulate import simulate
 from arusha.stats import poisson_test
+from tests.detectors.conftest import SimulatedWorld
 from tests.worlds import build, declaration, item
 
 # Main items by desk: machinery, vehicles, tobacco, sugar (tobacco and sugar share section IV).
@@ -100,21 +99,11 @@ def findings(detector: type[Detector], tables: Tables, **params) -> dict[str, Fi
     return {f.subjects["officer_id"]: f for f in detector().assess(r.measures, r.params)}
 
 
-# At 60,000 declarations every planted override was found on each of seeds 1 to 11, but the
-# planted suppressed findings only on seeds 1 and 9: a suppression over part of the span often
-# costs too few findings to stand out (docs/detectors/control.suppressed_findings.md).
-SIMULATED_DECLARATIONS, SIMULATED_SEED = 60_000, 1
-
-
 def simulated_run(
-    detector: type[Detector], tmp_path_factory: pytest.TempPathFactory
+    detector: type[Detector], world: SimulatedWorld
 ) -> tuple[DetectorRun, pd.DataFrame]:
-    """The detector's run on a simulated administration, and the simulation's truth."""
-    out = tmp_path_factory.mktemp("simulated") / "world"
-    result = simulate(out, SIMULATED_DECLARATIONS, SIMULATED_SEED)
-    ingest(result.out_dir, out.parent / "work.duckdb")
-    truth = pd.read_csv(result.truth_path, dtype=str, keep_default_na=False)
-    return run(detector, Tables.open(out.parent / "work.duckdb")), truth
+    """The detector's run on the shared simulated administration, and its truth."""
+    return run(detector, world.tables), world.truth
 
 
 def assert_planted_found_and_no_confounder(r: DetectorRun, truth: pd.DataFrame) -> None:

@@ -100,5 +100,5 @@ def test_chart_is_the_funnel_the_assessment_used(tables):
 
 
 @pytest.mark.slow
-def test_simulated_overriders_are_found_and_no_confounder_is(tmp_path_factory):
-    assert_planted_found_and_no_confounder(*simulated_run(RiskOverride, tmp_path_factory))
+def test_simulated_overriders_are_found_and_no_confounder_is(simulated_world):
+    assert_planted_found_and_no_confounder(*simulated_run(RiskOverride, simulated_world))
