@@ -1,4 +1,5 @@
-"""`arusha analyze` as one call: ingest, run the catalogue, write alerts and the report.
+"""`arusha analyze` as one call: ingest, run the catalogue, write alerts, indicators and the
+report.
 
 The CLI and (later) the web app call this; it knows nothing of either.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from arusha.contract import IngestReport, ingest
 from arusha.contract.ingest import ProgressCallback
 from arusha.engine import Analysis, Tables, analyze, load_config, write_alerts
+from arusha.indicators import write_indicators
 
 
 @dataclass
@@ -24,6 +26,10 @@ class AnalysisOutput:
     @property
     def alerts_csv(self) -> Path:
         return self.out_dir / "alerts.csv"
+
+    @property
+    def indicators(self) -> Path:
+        return self.out_dir / "indicators.parquet"
 
     @property
     def report(self) -> Path:
@@ -48,18 +54,22 @@ def run_analysis(
         return AnalysisOutput(report, None, out_dir)
     tables = Tables.open(out_dir / "work.duckdb")
     analysis = analyze(tables, config, progress=detector_progress)
-    write_outputs(analysis, report, out_dir)
+    write_outputs(analysis, report, out_dir, tables)
     return AnalysisOutput(report, analysis, out_dir)
 
 
-def write_outputs(analysis: Analysis, ingest_report: IngestReport, out_dir: Path) -> None:
-    """alerts.csv, alerts.parquet and report.html, each replaced only once complete."""
+def write_outputs(
+    analysis: Analysis, ingest_report: IngestReport, out_dir: Path, tables: Tables
+) -> None:
+    """alerts.csv, alerts.parquet, indicators.parquet and report.html, each replaced only once
+    complete."""
     from arusha.report.analysis import write_report
 
     staging = out_dir / ".writing"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     write_alerts(analysis.alerts, staging)
+    write_indicators(tables, staging / "indicators.parquet")
     write_report(analysis, staging / "report.html", load_summary=ingest_report.tables)
     for produced in sorted(staging.iterdir()):
         produced.replace(out_dir / produced.name)

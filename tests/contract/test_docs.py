@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from arusha.contract.schema import ALERT_COLUMNS, TABLES
+from arusha.indicators import INDICATOR_COLUMNS
 
 DOC = Path(__file__).parents[2] / "docs" / "data-contract.md"
 
@@ -15,11 +16,11 @@ def documented_tables() -> dict[str, list[tuple[str, bool]]]:
     tables: dict[str, list[tuple[str, bool]]] = {}
     current = None
     for line in DOC.read_text().splitlines():
-        heading = re.match(r"## (\w+)\.csv", line)
+        heading = re.match(r"## (\w+)\.csv", line) or re.match(r"## Output: `(\w+)", line)
         if heading:
             current = tables.setdefault(heading.group(1), [])
-        elif line.startswith("## Output"):
-            current = tables.setdefault("alerts", [])
+        elif line.startswith("#"):
+            current = None  # another section: its tables are not column lists
         elif current is not None and line.startswith("| ") and not line.startswith("| column"):
             name, kind = (cell.strip() for cell in line.strip("|").split("|")[:2])
             for column in name.split(", "):
@@ -35,3 +36,8 @@ def test_every_input_table_and_column_is_documented_in_order():
 
 def test_alert_output_columns_match():
     assert documented_tables()["alerts"] == [(c.name, not c.required) for c in ALERT_COLUMNS]
+
+
+def test_indicator_output_columns_match():
+    documented = documented_tables()["indicators"]
+    assert documented == [(c.name, not c.required) for c in INDICATOR_COLUMNS]

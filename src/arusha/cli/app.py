@@ -159,6 +159,7 @@ def analyze(
     """Ingest a contract folder and run every detector on it.
 
     Writes OUT/alerts.csv and OUT/alerts.parquet (one row per alert, with its evidence),
+    OUT/indicators.parquet (rates per officer, office, declarant, trader and month),
     OUT/report.html (a self-contained page to read and share offline) and OUT/rejects.csv.
     Detectors that need an optional table the input lacks are skipped, and the report says so.
     """
