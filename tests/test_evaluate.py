@@ -86,11 +86,41 @@ def test_matches_list_each_pair(ev):
     assert pairs == {("S1", "a1"), ("S1", "a8"), ("S3", "a4")}
 
 
+def test_an_alert_that_rightly_sees_another_schemes_instance_is_correct_not_recall():
+    truth = pd.DataFrame(
+        [
+            ("S1", "scheme", "assignment.steering", "O1", "B1", "", ""),
+            ("V1", "scheme", "valuation.accepted_undervaluation", "O5", "", "T5",
+             "assignment.steering;control.suppressed_findings"),
+        ],
+        columns=["instance_id", "kind", "scheme", "officer_id", "declarant_id", "trader_id",
+                 "also_seen_by"],
+    )  # fmt: skip
+    alerts = pd.DataFrame(
+        [
+            ("a1", "assignment.steering", "O5", "", "T5"),  # sees V1: correct
+            ("a2", "assignment.steering", "O5", "B9", ""),  # V1 names no broker: correct
+            ("a3", "assignment.steering", "O5", "", "T6"),  # another trader: wrong
+            ("a4", "control.suppressed_findings", "O5", "", ""),  # officer only: correct
+            ("a5", "risk.override", "O5", "", ""),  # not in also_seen_by: wrong
+        ],
+        columns=["alert_id", "detector", "officer_id", "declarant_id", "trader_id"],
+    )
+    ev = evaluate(alerts, truth, [*DETECTORS, "control.suppressed_findings"])
+    precision = {d.detector: (d.alerts, d.matching) for d in ev.detectors}
+    assert precision["assignment.steering"] == (3, 2)
+    assert precision["control.suppressed_findings"] == (1, 1)
+    recall = {s.scheme: s.found for s in ev.schemes}
+    assert recall == {"assignment.steering": 0, "valuation.accepted_undervaluation": 0}
+    assert ev.matches.empty  # recall matches only
+
+
 def test_format_evaluation(ev):
     text = format_evaluation(ev)
     assert "Recall: 2 of 3 planted instances found (67%)." in text
     assert (
-        "Precision: 3 of 8 alerts of detectors with planted instances match one (38%); "
+        "Precision: 3 of 8 alerts of detectors with planted instances match a planted "
+        "instance (38%); "
         "6 name only planted wrongdoers (75%)." in text
     )
     assert "Innocent staff flagged: 3, of whom 2 planted confounder(s)." in text

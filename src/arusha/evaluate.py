@@ -12,13 +12,15 @@ period is not compared, since detectors choose their own windows.
 * Recall of scheme S: the share of S's planted instances matched by at least one alert.
   Schemes without a detector among `detectors` are listed as not evaluated.
 * Precision: among the alerts of detectors whose scheme has planted instances, the share that
-  match one. Alerts of detectors with nothing planted are not counted (there, every alert
-  would be a false positive by construction of the world, not by fault of the detector).
+  match one, or that **rightly see** an instance of another scheme: the truth row's
+  `also_seen_by` names the detector (a colluding officer also has declarations steered to him
+  and finds nothing in his controls), every staff id the alert names is the instance's, and
+  every party id the alert names is the instance's where the instance names one. Such alerts
+  are correct but do not count towards the recall of the other scheme. Alerts of detectors
+  with nothing planted are not counted (there, every alert would be a false positive by
+  construction of the world, not by fault of the detector).
 * Precision on staff: among the same alerts, the share whose staff (officer_id, user_id) are
-  all planted wrongdoers of some scheme. A corrupt officer's schemes overlap (an officer who
-  accepts undervalued goods also has the broker's declarations steered to him), so an
-  assignment alert on such an officer and the trader he favours is a true finding that the
-  strict rule, which wants the exact instance, does not credit.
+  all planted wrongdoers of some scheme: a looser reading, printed beside it.
 * Innocent staff flagged: staff ids (officer_id, and user_id, which is the officer's system
   account) named by any alert that appear in no planted instance (truth rows of kind
   `scheme` or `intervention`); those that appear in a `confounder` row are the honest
@@ -145,7 +147,7 @@ def evaluate(
     that raised an alert); a planted scheme with no detector among them is not evaluated.
     """
     alerts = _as_text(alerts, ("alert_id", "detector", *SUBJECTS))
-    truth = _as_text(truth, ("instance_id", "kind", "scheme", *SUBJECTS))
+    truth = _as_text(truth, ("instance_id", "kind", "scheme", *SUBJECTS, "also_seen_by"))
     if detectors is None:
         from arusha.detectors.catalogue import CATALOGUE  # the catalogue imports the engine
 
@@ -153,9 +155,10 @@ def evaluate(
     known = set(detectors) | set(alerts["detector"])
     planted = truth[truth["kind"] != "confounder"]
     matches = _matches(alerts, planted)
+    correct = pd.concat([matches, _seen_by_others(alerts, planted)], ignore_index=True)
     return Evaluation(
         schemes=_recall(planted, matches, known),
-        detectors=_precision(alerts, set(planted["scheme"]), matches, _guilty(planted)),
+        detectors=_precision(alerts, set(planted["scheme"]), correct, _guilty(planted)),
         innocent=_innocent(alerts, truth),
         matches=matches,
     )
@@ -173,6 +176,24 @@ def _matches(alerts: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     for s in SUBJECTS:
         named &= (pairs[s] == "") | (pairs[s] == pairs[f"{s}_alert"])
     return pairs.loc[named, ["instance_id", "alert_id", "detector"]].reset_index(drop=True)
+
+
+def _seen_by_others(alerts: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
+    """(instance, alert) pairs in which the alert rightly sees an instance of another scheme
+    whose truth row names the alert's detector in `also_seen_by`."""
+    seen = planted.assign(detector=planted["also_seen_by"].str.split(";")).explode("detector")
+    pairs = seen[["instance_id", "detector", *SUBJECTS]].merge(
+        alerts[["alert_id", "detector", *SUBJECTS]], on="detector", suffixes=("", "_alert")
+    )
+    same = pd.Series(True, index=pairs.index)
+    for s in SUBJECTS:
+        named = pairs[f"{s}_alert"]
+        if s in STAFF:
+            same &= (named == "") | (named == pairs[s])
+        else:
+            same &= (named == "") | (pairs[s] == "") | (named == pairs[s])
+    same &= (pairs[[f"{s}_alert" for s in STAFF]] != "").any(axis=1)
+    return pairs.loc[same, ["instance_id", "alert_id", "detector"]].reset_index(drop=True)
 
 
 def _recall(planted: pd.DataFrame, matches: pd.DataFrame, known: set[str]) -> list[SchemeRecall]:
@@ -285,7 +306,7 @@ def headline(ev: Evaluation) -> str:
         [
             f"Recall: {ev.found} of {ev.instances} planted instances found ({_pct(ev.recall)}).",
             f"Precision: {ev.alerts_matching} of {ev.alerts_evaluated} alerts of detectors with "
-            f"planted instances match one ({_pct(ev.precision)}); "
+            f"planted instances match a planted instance ({_pct(ev.precision)}); "
             f"{ev.alerts_on_planted_staff} name only planted wrongdoers "
             f"({_pct(ev.staff_precision)}).",
             f"Innocent staff flagged: {len(ev.innocent)}, of whom {confounders} planted "
@@ -319,7 +340,7 @@ def _precision_table(ev: Evaluation) -> TextTable:
     ]  # fmt: skip
     return TextTable(
         "Precision per detector",
-        ("detector", "alerts", "matching its instance", "precision", "on planted staff",
+        ("detector", "alerts", "matching an instance", "precision", "on planted staff",
          "staff precision"),
         rows,
         frozenset({1, 2, 3, 4, 5}),

@@ -59,6 +59,7 @@ class Instance:
 
     kind: ClassVar[str] = "scheme"
     scheme: ClassVar[str]
+    also_seen_by: ClassVar[tuple[str, ...]] = ()  # other detectors this instance shows to
 
     def shape(self, d: Declarations, month: Month) -> None:
         """Before assignment: change which declarations exist, when, to whom they must go."""
@@ -92,6 +93,7 @@ class Instance:
             period_end=end,
             strength=round(self.strength, 4),
             description=self.description(),
+            also_seen_by=";".join(self.also_seen_by),
         )
 
     def handled_by(self, d: Declarations, posting: int) -> np.ndarray:

@@ -79,6 +79,10 @@ class _Collusion(Instance):
     """An officer has part of a trader's declarations steered to them and clears every one of
     the trader's declarations they handle without findings."""
 
+    also_seen_by: ClassVar[tuple[str, ...]] = (
+        "assignment.steering",
+        "control.suppressed_findings",
+    )
     posting: int
     trader: int
 

@@ -26,6 +26,9 @@ class TruthRow:
     period_end: str = ""
     strength: float = 0.0
     description: str = ""
+    # other detectors that rightly see this instance, ";"-separated: a colluding officer also
+    # has the trader's declarations steered to them and finds nothing in their controls
+    also_seen_by: str = ""
 
 
 TRUTH_COLUMNS = tuple(f.name for f in fields(TruthRow))
