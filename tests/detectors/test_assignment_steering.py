@@ -66,8 +66,9 @@ def tables(tmp_path_factory) -> Tables:
 
 
 def findings(tables: Tables, **params) -> dict[tuple[str, str], Finding]:
-    """Every tested pair's finding, alerting or not, by (officer, party)."""
-    r = run(AssignmentSteering, tables, **params)
+    """Every pair's finding, alerting or not, by (officer, party); without the screen unless
+    asked, so that pairs that cannot be material are tested too."""
+    r = run(AssignmentSteering, tables, **{"screen": False, **params})
     tested = AssignmentSteering().assess(r.measures, r.params)
     return {(f.subjects["officer_id"], _party(f)): f for f in tested}
 
@@ -91,9 +92,38 @@ def test_the_steered_broker_and_its_trader_are_found_and_nobody_else(tables):
     assert alerted(r) == [("G1", "STEER"), ("G1", "TSTEER")]
     exact = poisson_binomial_sf(84, 1 / np.repeat(k_by_day(), 2))
     assert [a.finding.p_value for a in r.alerts] == pytest.approx([exact, exact])
-    # Tested: BIG and STEER with the six general officers, CARS with the three vehicle
-    # examiners, each as broker and as trader; SMALL has too few declarations.
-    assert r.tested == 2 * (6 + 6 + 3)
+    # The family: BIG, STEER and CARS (SMALL has too few declarations), each as broker and as
+    # trader, times the nine officers of the office; the screen set aside BIG everywhere
+    # (each general examiner got a fifth of it in the draws they were in) and CARS (each
+    # vehicle examiner got their third), and counted STEER with G1 exactly.
+    assert r.tested == 2 * 3 * 9
+    screened = set(r.measures.officer_id + "/" + r.measures.party_id)
+    assert {"G1/STEER", "G1/TSTEER"} <= screened
+    assert not {p for p in screened if p.endswith("BIG") or p.endswith("CARS")}
+    # Without the screen: every pair in which the officer was eligible for one of the
+    # party's declarations (BIG and STEER with the six general officers, CARS with the three
+    # vehicle examiners), and the same alerts, with smaller q-values (fewer tests).
+    exact = run(AssignmentSteering, tables, screen=False)
+    assert exact.tested == 2 * (6 + 6 + 3)
+    assert alerted(exact) == alerted(r)
+    assert [a.q_value for a in exact.alerts] < [a.q_value for a in r.alerts]
+
+
+def assert_screen_keeps_material_pairs(tables: Tables, **params) -> None:
+    """The screened run computes the same figures for the pairs it keeps, and keeps every pair
+    the exact run finds material."""
+    exact = run(AssignmentSteering, tables, screen=False, **params)
+    screened = run(AssignmentSteering, tables, **params)
+    key = ["office_code", "officer_id", "party_role", "party_id"]
+    kept = screened.measures.merge(exact.measures, on=key, suffixes=("", "_exact"))
+    assert len(kept) == len(screened.measures)
+    assert np.allclose(kept["expected"], kept["expected_exact"], rtol=1e-9)
+    material = exact.measures[exact.measures["draws"].notna()]
+    assert set(map(tuple, material[key].to_numpy())) <= set(map(tuple, kept[key].to_numpy()))
+
+
+def test_the_screen_keeps_every_material_pair(tables):
+    assert_screen_keeps_material_pairs(tables, min_declarations=1, min_received=3)
 
 
 def test_the_evidence_reproduces_the_figures(tables):
@@ -172,12 +202,23 @@ SIMULATED_DECLARATIONS, SIMULATED_SEED = 40_000, 11
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory) -> tuple[DetectorRun, pd.DataFrame]:
+def steering_world(tmp_path_factory) -> tuple[Tables, pd.DataFrame]:
     out = tmp_path_factory.mktemp("simulated") / "world"
     result = simulate(out, SIMULATED_DECLARATIONS, SIMULATED_SEED)
     ingest(result.out_dir, out.parent / "work.duckdb")
     truth = pd.read_csv(result.truth_path, dtype=str, keep_default_na=False)
-    return run(AssignmentSteering, Tables.open(out.parent / "work.duckdb")), truth
+    return Tables.open(out.parent / "work.duckdb"), truth
+
+
+@pytest.fixture(scope="module")
+def simulated(steering_world) -> tuple[DetectorRun, pd.DataFrame]:
+    tables, truth = steering_world
+    return run(AssignmentSteering, tables), truth
+
+
+@pytest.mark.slow
+def test_on_a_simulated_administration_the_screen_keeps_every_material_pair(steering_world):
+    assert_screen_keeps_material_pairs(steering_world[0])
 
 
 @pytest.mark.slow

@@ -69,3 +69,16 @@ def test_nans_do_not_change_the_other_q_values(p: list[float], at: list[int]) ->
     q = benjamini_hochberg(with_nan)
     assert np.array_equal(np.isnan(q), np.isnan(with_nan))
     np.testing.assert_array_equal(q[~np.isnan(q)], benjamini_hochberg(p))
+
+
+@given(p_lists, st.integers(0, 50))
+def test_untested_hypotheses_count_as_p_equal_to_one(p: list[float], untested: int) -> None:
+    padded = benjamini_hochberg([*p, *([1.0] * untested)])[: len(p)]
+    np.testing.assert_allclose(
+        benjamini_hochberg(p, untested=untested), padded, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_untested_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="untested"):
+        benjamini_hochberg([0.1], untested=-1)

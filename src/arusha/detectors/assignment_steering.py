@@ -25,6 +25,9 @@ ROLE_LABEL = {"declarant": "broker", "trader": "trader"}
 DESK_LABEL = {"chapter": "the HS chapter of its main item", "section": "the HS section of its "
               "main item", "office": "any goods"}  # fmt: skip
 TOP_DESKS = 5  # desks listed in the evidence, largest first
+# The month-level screen keeps a pair whose receipts reach half the material ratio and share
+# against its estimates: they are estimates, not bounds.
+SCREEN_MARGIN = 0.5
 
 
 class AssignmentSteering(Detector):
@@ -41,8 +44,9 @@ class AssignmentSteering(Detector):
     at least once that quarter), so a vehicle-desk examiner is only compared with the vehicle
     desk. With k such officers each had a chance of 1/k. Per pair, the number received is
     tested against that Poisson-binomial distribution: exactly for the pairs with a material
-    excess, and by its normal approximation (mean and variance summed in the database) for the
-    others, which cannot alert but are counted by the false-discovery correction. A broker who
+    excess, by its normal approximation for the others that pass a screen, which cheaply sets
+    aside the pairs that cannot be material (they count in the false-discovery correction as
+    p = 1, in a family of every tested party times every officer of its office). A broker who
     dominates an office reaches every examiner often, in proportion, and is not flagged; part-
     time officers receive too little to be; a pair is material only with a large ratio, a
     large share of the party's declarations and enough of them."""
@@ -84,6 +88,11 @@ class AssignmentSteering(Detector):
         min_ratio: float = Field(
             2.0, gt=1, description="received / expected from which an excess is material"
         )
+        screen: bool = Field(
+            True, description="count exactly only the pairs a cheap screen finds could be "
+            "material (the others count in the false-discovery correction as p = 1); off, "
+            "every pair is counted, which costs parties x officers at a large office",
+        )  # fmt: skip
         min_share: float = Field(
             0.25, ge=0, le=1, description="share of the party's declarations the officer "
             "could have received that they must have received to be flagged",
@@ -93,14 +102,21 @@ class AssignmentSteering(Detector):
         assigned = roster.assignments(tables, params.desk)
         window, logins = params.desk_window, tables if params.logins else None
         receipts = _receipts(assigned, params.parties)  # the one pass over the declarations
-        # Each party's declarations per draw, then once per officer eligible in the draw, with
-        # k: the largest intermediate, aggregated as it streams. Every join in it is on the
-        # draw, so that no join order the backend picks can multiply rows within an office;
-        # parties are filtered by volume with a window rather than a join for the same reason.
+        # Each party's declarations per draw; parties are filtered by volume with a window
+        # rather than a join, so that no join order the backend picks multiplies rows.
         cells = receipts.group_by([*roster.CELL, *PARTY[1:]]).aggregate(n=_.n.sum())
         cells = cells.mutate(party_declarations=_.n.sum().over(group_by=PARTY))
         cells = cells.filter(_.party_declarations >= params.min_declarations)
-        trials = cells.join(roster.eligible(assigned, window, logins), list(roster.CELL))
+        if params.screen:
+            # Every draw a party is in, once per screened pair whose officer was eligible.
+            sizes = roster.draw_sizes(assigned, window, logins)
+            screened = _screen(assigned, receipts, cells, sizes, window, logins, params)
+            trials = roster.only_eligible(cells.join(screened, PARTY), assigned, window, logins)
+            trials = trials.join(sizes, list(roster.CELL))
+        else:
+            # Every draw a party is in, once per officer eligible in it: this grows with
+            # parties x officers at an office, aggregated as it streams.
+            trials = cells.join(roster.eligible(assigned, window, logins), list(roster.CELL))
         pairs = trials.group_by(PAIR).aggregate(
             declarations_eligible=_.n.sum(),
             expected=(_.n / _.k).sum(),
@@ -116,7 +132,15 @@ class AssignmentSteering(Detector):
         pairs = _left_join(pairs, received, PAIR).mutate(received=_.received.fill_null(0))
         material = pairs.filter(_material(pairs, params)).select(*PAIR)
         details = _details(assigned, receipts, cells, material, window, logins)
-        return _left_join(pairs, details, PAIR)
+        pairs = _left_join(pairs, details, PAIR)
+        if params.screen:
+            pairs = pairs.cross_join(_family_size(assigned, cells, logins))
+        return pairs
+
+    def untested(self, measures: pd.DataFrame, params: Params) -> int:
+        if not params.screen or measures.empty:
+            return 0
+        return int(measures["family_size"].iloc[0]) - len(measures)
 
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
         m = measures.sort_values(PAIR, ignore_index=True)
@@ -149,6 +173,107 @@ def _receipts(assigned: ibis.Table, roles: Sequence[str]) -> ibis.Table:
         t = t.mutate(party_role=ibis.literal(role), party_id=t[f"{role}_id"])
         parts.append(t.group_by([*roster.CELL, *PAIR[1:]]).aggregate(n=_.count()))
     return ibis.union(*parts)
+
+
+def _screen(
+    assigned: ibis.Table,
+    receipts: ibis.Table,
+    cells: ibis.Table,
+    sizes: ibis.Table,
+    window: roster.Window,
+    logins: Tables | None,
+    params: AssignmentSteering.Params,
+) -> ibis.Table:
+    """The pairs (PAIR) worth the exact count, in two cheap passes, each about one row per
+    receipt.
+
+    1. From the draws in which the officer received something of the party: there the officer
+       was certainly eligible, so the party's declarations in them and the receipts expected
+       from them are lower bounds of the pair's `declarations_eligible` and `expected`. A pair
+       short of the material thresholds against these lower bounds is short against the full
+       figures too. This sets aside the officers of a large broker, each of whom received a
+       small share of the draws they were in.
+    2. By month and desk, estimates: the party's declarations of a desk in a month times the
+       officer's share of the other parties' declarations of that desk and month (their
+       workload share, the party left out so that steering does not raise its own yardstick),
+       and times the share of the month's working days the officer was on duty (for the
+       declarations they could have received). A broker who lodges on their examiner's duty
+       days gets more of them than these estimates say, not less, so is kept. A pair is set
+       aside when its receipts fall short of half the material ratio or share against them.
+    """
+    keys = [*roster.CELL, *PARTY[1:]]
+    mine = receipts.join(cells.select(*keys, party_n="n"), keys).join(sizes, list(roster.CELL))
+    seen = mine.group_by(PAIR).aggregate(
+        received=_.n.sum(), seen=_.party_n.sum(), seen_expected=(_.party_n / _.k).sum()
+    )
+    seen = seen.filter(
+        (_.received >= params.min_received)
+        & (_.received >= params.min_ratio * _.seen_expected)
+        & (_.received >= params.min_share * _.seen)
+    )
+    estimates = _monthly_estimates(seen.select(*PAIR, total=_.received), assigned, receipts,
+                                   cells, window, logins)  # fmt: skip
+    return estimates.filter(
+        (_.total >= SCREEN_MARGIN * params.min_ratio * _.expected)
+        & (_.total >= SCREEN_MARGIN * params.min_share * _.eligible)
+    ).select(*PAIR)
+
+
+def _monthly_estimates(
+    pairs: ibis.Table,
+    assigned: ibis.Table,
+    receipts: ibis.Table,
+    cells: ibis.Table,
+    window: roster.Window,
+    logins: Tables | None,
+) -> ibis.Table:
+    """For the given pairs (PAIR, total received): `expected` and `eligible` estimated by month
+    and desk, as `_screen` describes."""
+    month = _.day.truncate("M")
+    desk_month = ["office_code", "month", "desk"]
+    party = cells.mutate(month=month).group_by([*PARTY, "month", "desk"]).aggregate(n=_.n.sum())
+    theirs = receipts.mutate(month=month).group_by([*PAIR, "month", "desk"]).aggregate(
+        received=_.n.sum()
+    )
+    workload = assigned.mutate(month=month).group_by([*desk_month, "officer_id"]).aggregate(
+        officer_n=_.count()
+    )
+    totals = assigned.mutate(month=month).group_by(desk_month).aggregate(desk_n=_.count())
+    duty = roster.on_duty(assigned, logins).mutate(month=month)
+    officer_days = duty.group_by(["office_code", "officer_id", "month"]).aggregate(
+        days=_.day.nunique()
+    )
+    office_days = duty.group_by(["office_code", "month"]).aggregate(office_days=_.day.nunique())
+    handled = roster.desks_handled(assigned, window)
+    rows = pairs.join(party, PARTY)
+    rows = _left_join(rows, theirs, [*PAIR, "month", "desk"])
+    rows = _left_join(rows, workload, [*desk_month, "officer_id"]).join(totals, desk_month)
+    rows = _left_join(rows, officer_days, ["office_code", "officer_id", "month"])
+    rows = rows.join(office_days, ["office_code", "month"])
+    rows = rows.mutate(window_start=_.month.truncate(roster.WINDOW_UNITS[window]))
+    rows = _left_join(rows, handled.mutate(handles=ibis.literal(1)),
+                      ["office_code", "window_start", "desk", "officer_id"])  # fmt: skip
+    others = rows.desk_n - rows.n
+    share = (rows.officer_n.fill_null(0) - rows.received.fill_null(0)) / others
+    rows = rows.mutate(
+        expected=ibis.ifelse(others > 0, rows.n * share, 0.0),
+        eligible=rows.n * rows.handles.fill_null(0) * rows.days.fill_null(0) / rows.office_days,
+    )
+    return rows.group_by(PAIR).aggregate(
+        total=_.total.max(), expected=_.expected.sum(), eligible=_.eligible.sum()
+    )
+
+
+def _family_size(assigned: ibis.Table, cells: ibis.Table, logins: Tables | None) -> ibis.Table:
+    """One row, `family_size`: the officer x party pairs the false-discovery correction counts
+    when the screen is on. Every tested party of an office times every officer who was ever on
+    duty there: at least every pair in which the officer was eligible for one of the party's
+    declarations (the exact family), so the correction is, if anything, conservative."""
+    parties = cells.select(*PARTY).distinct().group_by("office_code").aggregate(parties=_.count())
+    staff = roster.on_duty(assigned, logins).select("office_code", "officer_id").distinct()
+    staff = staff.group_by("office_code").aggregate(officers=_.count())
+    both = parties.join(staff, "office_code")
+    return both.aggregate(family_size=(_.parties * _.officers).sum())
 
 
 def _material(pairs: ibis.Table, params: AssignmentSteering.Params) -> ibis.BooleanValue:

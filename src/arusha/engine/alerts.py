@@ -64,23 +64,27 @@ def alert_id(detector: str, finding: Finding) -> str:
     return "A-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def select_alerts(detector: str, findings: list[Finding], fdr: float) -> tuple[list[Alert], int]:
+def select_alerts(
+    detector: str, findings: list[Finding], fdr: float, untested: int = 0
+) -> tuple[list[Alert], int]:
     """Benjamini–Hochberg over every tested finding; keep the flagged and significant ones.
 
-    Returns the alerts and the number of tests. Findings without a p-value are rules, not
-    tests: they alert when flagged.
+    Returns the alerts and the number of tests, counting the `untested` hypotheses a detector
+    screened out (as p = 1). Findings without a p-value are rules, not tests: they alert when
+    flagged.
     """
     tested = [i for i, f in enumerate(findings) if f.p_value is not None]
     q = np.full(len(findings), np.nan)
     if tested:
-        q[tested] = benjamini_hochberg(np.array([findings[i].p_value for i in tested]))
+        p = np.array([findings[i].p_value for i in tested])
+        q[tested] = benjamini_hochberg(p, untested=untested)
     alerts = [
         Alert(detector, f, None if math.isnan(qi) else float(qi))
         for f, qi in zip(findings, q, strict=True)
         if f.flagged and (f.p_value is None or qi <= fdr)
     ]
     alerts.sort(key=lambda a: (-rounded(a.finding.score), a.alert_id))
-    return alerts, len(tested)
+    return alerts, len(tested) + untested
 
 
 def write_alerts(alerts: list[Alert], out_dir: Path) -> tuple[Path, Path]:

@@ -91,6 +91,12 @@ class Detector(ABC):
     def assess(self, measures: pd.DataFrame, params: DetectorParams) -> list[Finding]:
         """Findings for every tested subject (significant or not: FDR needs them all)."""
 
+    def untested(self, measures: pd.DataFrame, params: DetectorParams) -> int:
+        """Hypotheses of the detector's family that `measure` screened out, without a p-value,
+        because they could not be flagged; the false-discovery correction counts them as p = 1.
+        """
+        return 0
+
     def chart(self, measures: pd.DataFrame, params: DetectorParams) -> Chart | None:
         """An optional funnel plot for the report."""
         return None

@@ -73,7 +73,8 @@ def run_detector(detector: type[Detector], tables: Tables, params: DetectorParam
     instance = detector()
     run.measures = instance.measure(tables, params).to_pandas()
     findings = instance.assess(run.measures, params)
-    run.alerts, run.tested = select_alerts(detector.id, findings, params.fdr)
+    untested = instance.untested(run.measures, params)
+    run.alerts, run.tested = select_alerts(detector.id, findings, params.fdr, untested)
     run.findings = len(findings)
     run.chart = instance.chart(run.measures, params)
     run.seconds = time.perf_counter() - started
