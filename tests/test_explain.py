@@ -18,13 +18,13 @@ from arusha.explain import (
     innocent_explanations,
     read_alerts,
 )
+from tests.pages import use_pages
 
 
 class Steering(Detector):
     """Brokers whose declarations reach one examiner far more often than random assignment."""
 
     id, title, reference = "test.steering", "Assignment steering", "test"
-    innocent_explanations = "The broker files only goods that one trained examiner may clear."
 
     def measure(self, tables, params):  # pragma: no cover - not run here
         raise AssertionError
@@ -53,7 +53,11 @@ def steering_alert(officer: str = "007", q: float = 0.0123) -> Alert:
 
 
 @pytest.fixture()
-def out_dir(tmp_path):
+def out_dir(tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    innocent = ["The broker files only goods that one trained examiner may clear."]
+    use_pages(pages, monkeypatch, test_steering=innocent)
     write_alerts([steering_alert(), steering_alert("O-99", 0.02)], tmp_path)
     return tmp_path
 
@@ -102,11 +106,7 @@ def test_rule_alert_without_p_says_so():
 
 
 def test_innocent_explanations_from_the_docs_page(tmp_path, monkeypatch):
-    (tmp_path / "x.rule.md").write_text(
-        "# x.rule\n\n## Known innocent explanations\n\n- A posting extended by decision.\n"
-        "- Acting duties.\n\n## Example\n\nNot this.\n"
-    )
-    monkeypatch.setattr(module, "DOCS_DIR", tmp_path)
+    use_pages(tmp_path, monkeypatch, x_rule=["A posting extended by decision.", "Acting duties."])
     assert innocent_explanations("x.rule") == "A posting extended by decision. Acting duties."
     assert innocent_explanations("y.none") == module.GENERIC_INNOCENT
 

@@ -13,7 +13,6 @@ import difflib
 import json
 import math
 import numbers
-import re
 import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from arusha.engine.detector import SUBJECTS, Detector
+from arusha.engine.pages import read_page
 from arusha.errors import ArushaError
 
 SUBJECT_LABELS = {
@@ -36,7 +36,6 @@ SUBJECT_LABELS = {
 # Evidence keys shown apart: on the p and q lines.
 SHOWN_APART = ("p_value", "q_value")
 LIST_ITEMS_SHOWN = 20
-DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "detectors"
 GENERIC_INNOCENT = (
     "work that differs from the peers' in ways the data do not show (a specialised desk or "
     "shift, a posting or role change, an approved exception), and errors in the export itself."
@@ -132,7 +131,7 @@ def explain(row: dict, detector_cls: type[Detector] | None = None) -> str:
         lines += ["", f"  {name}", *_text_table(table, indent=4)]
     lines += ["", *significance_lines(row, evidence)]
     lines += ["", "Before drawing any conclusion, rule out innocent explanations:"]
-    lines += _wrap(innocent_explanations(str(row.get("detector")), detector_cls), indent=2)
+    lines += _wrap(innocent_explanations(str(row.get("detector"))), indent=2)
     lines += [
         "",
         *_wrap(
@@ -191,29 +190,12 @@ def chance_text(p: float) -> str:
     return f"about once in {_round_count(1 / p):,}"
 
 
-def innocent_explanations(detector_id: str, detector_cls: type[Detector] | None = None) -> str:
-    """What a reviewer should rule out first: the detector's `innocent_explanations` attribute
-    if it has one, else the "innocent explanations" section of `docs/detectors/<id>.md`, else a
-    general reminder."""
-    text = getattr(detector_cls, "innocent_explanations", "") if detector_cls else ""
-    if not text:
-        text = _docs_section(DOCS_DIR / f"{detector_id}.md", "innocent")
-    return " ".join(str(text).split()) or GENERIC_INNOCENT
-
-
-def _docs_section(path: Path, word: str) -> str:
-    """The text under the first Markdown heading containing `word`, up to the next heading."""
-    if not path.is_file():
-        return ""
-    found, body = False, []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            if found:
-                break
-            found = word in line.lower()
-        elif found:
-            body.append(re.sub(r"^\s*[-*]\s+", "", line))
-    return " ".join(body).strip()
+def innocent_explanations(detector_id: str) -> str:
+    """What a reviewer should rule out first: the "Known innocent explanations" of the
+    detector's page (docs/detectors/<id>.md), else a general reminder."""
+    page = read_page(detector_id)
+    items = page.innocent_explanations() if page else []
+    return " ".join(items) or GENERIC_INNOCENT
 
 
 # --- evidence ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from arusha.engine.run import Analysis, DetectorRun
 from arusha.report import analysis as report
 from arusha.report.analysis import write_report
 from arusha.stats import funnel_proportions
+from tests.pages import use_pages
 from tests.profile.test_profile import BROWSER
 from tests.report.html_tables import rows, section, tables
 
@@ -28,7 +29,6 @@ class Override(Detector):
     """Declarations the risk engine sent to red or yellow that were processed in green."""
 
     id, title, reference = "test.override", "Overrides to a lower channel", "WCO RAD factor 4"
-    innocent_explanations = "A supervisor's documented decision to downgrade a consignment."
 
     def measure(self, tables, params):  # pragma: no cover - the report takes measures as given
         raise AssertionError
@@ -145,7 +145,10 @@ def analysis() -> Analysis:
 def html(analysis, tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("report") / "out" / "report.html"
     load = [{"table_name": "declarations", "read": 10, "loaded": 9, "rejected": 1}]
-    return write_report(analysis, out, title="Test analysis", load_summary=load).read_text()
+    innocent = ["A supervisor's documented decision to downgrade a consignment."]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_pages(tmp_path_factory.mktemp("pages"), monkeypatch, test_override=innocent)
+        return write_report(analysis, out, title="Test analysis", load_summary=load).read_text()
 
 
 def test_the_planted_alerts_are_found_by_the_fixture(analysis):

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arusha.contract import IngestReport
+from arusha.engine.pages import read_page
 
 console = Console(stderr=True)
 out = Console()
@@ -110,16 +112,25 @@ def catalogue(detectors) -> None:
     table.add_column("what it looks for")
     table.add_column("needs")
     for d in detectors:
-        first_sentence = d.description().split(". ")[0].rstrip(".") + "."
-        table.add_row(d.id, f"[bold]{d.title}[/]\n{first_sentence}", ", ".join(d.needs))
+        page = read_page(d.id)
+        first_sentence = page.first_sentence() if page else d.description().split(". ")[0]
+        table.add_row(d.id, f"[bold]{d.title}[/]\n{escape(first_sentence)}", ", ".join(d.needs))
     out.print(table)
-    out.print("[dim]`arusha detectors ID` shows one detector's parameters and reference.")
+    out.print("[dim]`arusha detectors ID` shows one detector in full: what it controls for, its "
+              "parameters, the innocent explanations to check, an example.")  # fmt: skip
 
 
 def detector(d) -> None:
-    out.print(f"[bold]{d.id}[/] — {d.title}\n")
-    out.print(d.description() + "\n")
-    out.print(f"[bold]Reference:[/] {d.reference}")
+    """The detector's documentation page (docs/detectors/<id>.md), then the parameters as the
+    code defines them, which the tests keep equal to the page's table."""
+    page = read_page(d.id)
+    if page:
+        out.print(Markdown(page.text))
+        out.print()
+    else:
+        out.print(f"[bold]{d.id}[/] — {d.title}\n")
+        out.print(d.description() + "\n")
+        out.print(f"[bold]Reference:[/] {d.reference}")
     out.print(f"[bold]Needs:[/] {', '.join(d.needs)}\n")
     table = Table(title="Parameters (set them in arusha.toml)", title_justify="left")
     for name in ("parameter", "default", "meaning"):

@@ -30,7 +30,7 @@ class RotationOverstay(Detector):
     id = "staff.rotation_overstay"
     title = "Overstay in a sensitive post"
     reference = (
-        "WCO Revised Arusha Declaration (2003), factor 8: Morale and organisational culture "
+        "WCO Revised Arusha Declaration (2003), factor 8: Human resource management "
         "(rotation of staff in sensitive posts); WCO Integrity Development Guide (2014), "
         "ch. 4: staff rotation"
     )

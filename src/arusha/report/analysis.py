@@ -39,6 +39,7 @@ from arusha.explain import (
     q_text,
 )
 from arusha.report import Col, figure, write_page
+from arusha.report.network import merge_edges, network_edges, network_figure
 
 MAX_ALERT_CHARTS = 25  # per detector, the strongest alerts first
 MAX_FUNNEL_POINTS = 5000  # every alerted point is kept; the others are sampled beyond this
@@ -76,6 +77,7 @@ class AlertView:
     evidence: list[dict[str, str]]
     evidence_tables: list[dict[str, Any]]
     figure: Markup | None
+    network: Markup | None  # officers, brokers, traders, cases, when the evidence links them
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class RunView:
     settings: list[dict[str, str]]
     innocent: str
     funnel: Markup | None
+    network: Markup | None  # the alerts' networks drawn together
     alerts: list[AlertView]
     charts_left_out: int
 
@@ -237,10 +240,24 @@ def _run_view(run: DetectorRun) -> RunView:
             {"label": label(k), "value": format_value(v)}
             for k, v in run.params.model_dump().items()
         ],
-        innocent=innocent_explanations(detector.id, detector),
+        innocent=innocent_explanations(detector.id),
         funnel=_funnel(run.chart, run.alerts) if run.chart is not None else None,
+        network=_joint_network(alerts),
         alerts=views,
         charts_left_out=max(0, len(alerts) - MAX_ALERT_CHARTS),
+    )
+
+
+def _joint_network(alerts: list[Alert]) -> Markup | None:
+    """The networks of a detector's alerts drawn as one, when two or more have one: alerts
+    that share an officer, a broker, a trader or a case then show as connected."""
+    networks = [edges for a in alerts if (edges := network_edges(a.finding.evidence))]
+    if len(networks) < 2:
+        return None
+    return network_figure(
+        merge_edges(networks),
+        f"The links of the {len(networks)} alerts drawn together: alerts that share an "
+        "officer, a broker, a trader or a case are connected.",
     )
 
 
@@ -409,6 +426,12 @@ def _alert_view(alert: Alert, with_chart: bool) -> AlertView:
             for name, rows in tables
         ],
         figure=_evidence_figure(evidence) if with_chart else None,
+        network=network_figure(
+            network_edges(evidence),
+            "How the declarations behind this alert link its subjects to enforcement cases.",
+        )
+        if with_chart
+        else None,
     )
 
 

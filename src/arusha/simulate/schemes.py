@@ -82,6 +82,7 @@ class _Collusion(Instance):
     also_seen_by: ClassVar[tuple[str, ...]] = (
         "assignment.steering",
         "control.suppressed_findings",
+        "network.crime_links",  # when the trader has an enforcement case of its own
     )
     posting: int
     trader: int
