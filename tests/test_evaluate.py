@@ -115,6 +115,20 @@ def test_an_alert_that_rightly_sees_another_schemes_instance_is_correct_not_reca
     assert ev.matches.empty  # recall matches only
 
 
+def test_an_alert_on_a_steered_brokers_trader_is_correct_not_recall():
+    alerts = pd.DataFrame(
+        [
+            ("b1", "assignment.steering", "O1", "", "T1"),  # S1's officer, a trader of B1
+            ("b2", "assignment.steering", "O1", "B9", "T1"),  # names another broker: wrong
+        ],
+        columns=["alert_id", "detector", "officer_id", "declarant_id", "trader_id"],
+    )
+    ev = evaluate(alerts, TRUTH, DETECTORS)
+    precision = {d.detector: (d.alerts, d.matching) for d in ev.detectors}
+    assert precision["assignment.steering"] == (2, 1)
+    assert ev.matches.empty
+
+
 def test_format_evaluation(ev):
     text = format_evaluation(ev)
     assert "Recall: 2 of 3 planted instances found (67%)." in text

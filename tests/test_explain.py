@@ -173,3 +173,14 @@ def test_comparisons_pair_observed_with_expected():
 )
 def test_format_value(value, text):
     assert format_value(value) == text
+
+
+def test_evidence_records_with_different_keys_make_one_complete_table():
+    evidence = {"cases": [{"case_id": "C1", "party_id": "T1"},
+                          {"case_id": "C2", "name_in_case": "Acme Ltd"}]}  # fmt: skip
+    _, tables = flatten_evidence(evidence)
+    assert tables == [(
+        "Cases",
+        [{"Case ID": "C1", "Party ID": "T1", "Name in case": ""},
+         {"Case ID": "C2", "Party ID": "", "Name in case": "Acme Ltd"}],
+    )]  # fmt: skip

@@ -16,8 +16,10 @@ period is not compared, since detectors choose their own windows.
   `also_seen_by` names the detector (a colluding officer also has declarations steered to him
   and finds nothing in his controls), every staff id the alert names is the instance's, and
   every party id the alert names is the instance's where the instance names one. Such alerts
-  are correct but do not count towards the recall of the other scheme. Alerts of detectors
-  with nothing planted are not counted (there, every alert would be a false positive by
+  are correct but do not count towards the recall of the other scheme. The same holds for an
+  alert of the instance's own detector that names its staff through another party (the
+  traders of a steered broker): correct, but not counted as finding the instance. Alerts of
+  detectors with nothing planted are not counted (there, every alert would be a false positive by
   construction of the world, not by fault of the detector).
 * Precision on staff: among the same alerts, the share whose staff (officer_id, user_id) are
   all planted wrongdoers of some scheme: a looser reading, printed beside it.
@@ -179,20 +181,25 @@ def _matches(alerts: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
 
 
 def _seen_by_others(alerts: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
-    """(instance, alert) pairs in which the alert rightly sees an instance of another scheme
-    whose truth row names the alert's detector in `also_seen_by`."""
-    seen = planted.assign(detector=planted["also_seen_by"].str.split(";")).explode("detector")
-    pairs = seen[["instance_id", "detector", *SUBJECTS]].merge(
+    """(instance, alert) pairs in which the alert rightly sees an instance without naming it
+    exactly: an instance of another scheme whose truth row names the alert's detector in
+    `also_seen_by`, or of its own scheme through another party (a steered broker's traders)."""
+    detectors = planted["scheme"] + ";" + planted["also_seen_by"]
+    seen = planted.assign(detector=detectors.str.strip(";").str.split(";")).explode("detector")
+    pairs = seen[["instance_id", "scheme", "detector", *SUBJECTS]].merge(
         alerts[["alert_id", "detector", *SUBJECTS]], on="detector", suffixes=("", "_alert")
     )
     same = pd.Series(True, index=pairs.index)
+    another_party = pd.Series(False, index=pairs.index)
     for s in SUBJECTS:
         named = pairs[f"{s}_alert"]
         if s in STAFF:
             same &= (named == "") | (named == pairs[s])
         else:
             same &= (named == "") | (pairs[s] == "") | (named == pairs[s])
+            another_party |= (named != "") & (pairs[s] == "")
     same &= (pairs[[f"{s}_alert" for s in STAFF]] != "").any(axis=1)
+    same &= (pairs["scheme"] != pairs["detector"]) | another_party
     return pairs.loc[same, ["instance_id", "alert_id", "detector"]].reset_index(drop=True)
 
 

@@ -230,7 +230,11 @@ def flatten_evidence(
             for key in _reading_order(value):
                 walk(f"{prefix} · {label(key)}" if prefix else label(key), value[key])
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            rows = [{label(k): format_value(v) for k, v in item.items()} for item in value]
+            # records may differ in their keys (a case linked by id has no name): every row
+            # gets every column, empty where the record has none
+            keys = list(dict.fromkeys(k for item in value for k in item))
+            rows = [{label(k): format_value(item[k]) if k in item else "" for k in keys}
+                    for item in value]  # fmt: skip
             tables.append((prefix, rows))
         elif isinstance(value, list):
             shown = ", ".join(format_value(v) for v in value[:LIST_ITEMS_SHOWN])

@@ -22,6 +22,8 @@ from arusha.simulate.planted import Instance
 @dataclass
 class SelfReassignment(Instance):
     scheme: ClassVar[str] = "audit.anomalies"
+    # the declarations end with the officer: steering by the back door
+    also_seen_by: ClassVar[tuple[str, ...]] = ("assignment.steering", "network.crime_links")
     posting: int
     broker: int
 

@@ -24,6 +24,8 @@ from arusha.simulate.rules import Rule
 @dataclass
 class AssignmentSteering(Instance):
     scheme: ClassVar[str] = "assignment.steering"
+    # the officer clears most of the broker's declarations, of traders with cases among them
+    also_seen_by: ClassVar[tuple[str, ...]] = ("network.crime_links",)
     posting: int
     broker: int
 
