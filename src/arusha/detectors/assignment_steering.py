@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Literal
 
 import ibis
-import ibis.selectors as s
 import numpy as np
 import pandas as pd
 from ibis import _
@@ -15,7 +13,8 @@ from pydantic import Field
 from scipy import stats
 
 from arusha.detectors import roster
-from arusha.engine.detector import Chart, Detector, DetectorParams, Finding
+from arusha.detectors.shared import as_date, left_join
+from arusha.engine.detector import Chart, Detector, Finding
 from arusha.engine.tables import Tables
 from arusha.stats import assignment_tests, standardised_ratio
 
@@ -60,15 +59,7 @@ class AssignmentSteering(Detector):
     )
     needs = ("declarations", "items", "officers")
 
-    class Params(DetectorParams):
-        desk: roster.DeskLevel = Field(
-            "chapter", description="what makes a desk: the main item's HS chapter, its HS "
-            "section, or one desk per office",
-        )  # fmt: skip
-        desk_window: roster.Window = Field(
-            "quarter", description="calendar period in which receiving one declaration of a "
-            "desk makes an officer one of its examiners",
-        )  # fmt: skip
+    class Params(roster.RosterParams):
         logins: bool = Field(
             True, description="count an officer in post who logged in that day (audit trail) "
             "as on duty, even without a receipt",
@@ -129,10 +120,10 @@ class AssignmentSteering(Detector):
         # The officer is eligible for every declaration they received, so every pair that
         # received something has trials; the left join only adds zeros.
         received = receipts.group_by(PAIR).aggregate(received=_.n.sum())
-        pairs = _left_join(pairs, received, PAIR).mutate(received=_.received.fill_null(0))
+        pairs = left_join(pairs, received, PAIR).mutate(received=_.received.fill_null(0))
         material = pairs.filter(_material(pairs, params)).select(*PAIR)
         details = _details(assigned, receipts, cells, material, window, logins)
-        pairs = _left_join(pairs, details, PAIR)
+        pairs = left_join(pairs, details, PAIR)
         if params.screen:
             pairs = pairs.cross_join(_family_size(assigned, cells, logins))
         return pairs
@@ -246,12 +237,12 @@ def _monthly_estimates(
     office_days = duty.group_by(["office_code", "month"]).aggregate(office_days=_.day.nunique())
     handled = roster.desks_handled(assigned, window)
     rows = pairs.join(party, PARTY)
-    rows = _left_join(rows, theirs, [*PAIR, "month", "desk"])
-    rows = _left_join(rows, workload, [*desk_month, "officer_id"]).join(totals, desk_month)
-    rows = _left_join(rows, officer_days, ["office_code", "officer_id", "month"])
+    rows = left_join(rows, theirs, [*PAIR, "month", "desk"])
+    rows = left_join(rows, workload, [*desk_month, "officer_id"]).join(totals, desk_month)
+    rows = left_join(rows, officer_days, ["office_code", "officer_id", "month"])
     rows = rows.join(office_days, ["office_code", "month"])
     rows = rows.mutate(window_start=_.month.truncate(roster.WINDOW_UNITS[window]))
-    rows = _left_join(rows, handled.mutate(handles=ibis.literal(1)),
+    rows = left_join(rows, handled.mutate(handles=ibis.literal(1)),
                       ["office_code", "window_start", "desk", "officer_id"])  # fmt: skip
     others = rows.desk_n - rows.n
     share = (rows.officer_n.fill_null(0) - rows.received.fill_null(0)) / others
@@ -307,7 +298,7 @@ def _details(
         declarations=_.n.sum().cast("int32"), expected=(_.n / _.k).sum()
     )
     received = receipts.group_by([*PAIR, "desk"]).aggregate(received=_.n.sum().cast("int32"))
-    desks = _left_join(desks, received, [*PAIR, "desk"]).mutate(received=_.received.fill_null(0))
+    desks = left_join(desks, received, [*PAIR, "desk"]).mutate(received=_.received.fill_null(0))
     desks = desks.group_by(PAIR).aggregate(
         desks=ibis.struct(
             {"desk": _.desk, "declarations": _.declarations, "received": _.received,
@@ -316,9 +307,6 @@ def _details(
     )  # fmt: skip
     return draws.join(desks, PAIR)
 
-
-def _left_join(left: ibis.Table, right: ibis.Table, keys: Sequence[str]) -> ibis.Table:
-    return left.left_join(right, list(keys)).select(~s.endswith("_right"))
 
 
 def _p_values(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +338,7 @@ def _p_values(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _finding(row, params: AssignmentSteering.Params) -> Finding:
     n = row.declarations_eligible
     share, expected_share, officers = row.received / n, row.expected / n, row.k_total / n
-    start, end = _date(row.period_start), _date(row.period_end)
+    start, end = as_date(row.period_start), as_date(row.period_end)
     role = ROLE_LABEL[row.party_role]
     evidence = {
         "office_code": row.office_code,
@@ -397,5 +385,3 @@ def _finding(row, params: AssignmentSteering.Params) -> Finding:
     )
 
 
-def _date(value) -> date:
-    return pd.Timestamp(value).date()

@@ -14,13 +14,13 @@ from arusha.detectors.audit_trail import (
     NO_POSTING,
     AuditTrailParams,
     first_of,
-    left_join,
     off_hours,
     office_hours_text,
     posts_on_day,
     workstation_share,
 )
 from arusha.detectors.peers import rate
+from arusha.detectors.shared import left_join
 from arusha.engine.detector import Detector, Finding
 from arusha.engine.tables import Tables
 from arusha.stats import binomial_test, rate_ratio

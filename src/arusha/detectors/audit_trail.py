@@ -112,8 +112,3 @@ def first_of(t: ibis.Table, keys: list[str], order: list) -> ibis.Table:
     ranked = t.mutate(_rank=ibis.row_number().over(group_by=keys, order_by=order))
     return ranked.filter(ranked._rank == 0).drop("_rank")
 
-
-def left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
-    """`left` with the columns of `right` matched on `keys` (null where none matches)."""
-    joined = left.left_join(right, keys)
-    return joined.drop(*[c for c in joined.columns if c.endswith("_right")])

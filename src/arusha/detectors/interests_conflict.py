@@ -7,7 +7,6 @@ import json
 from datetime import date
 
 import ibis
-import ibis.selectors as s
 import numpy as np
 import pandas as pd
 from ibis import _
@@ -15,7 +14,8 @@ from pydantic import Field
 
 from arusha.detectors import roster
 from arusha.detectors.name_matching import NAME_LEVELS, NUMBER_LEVELS, link_records
-from arusha.engine.detector import Detector, DetectorParams, Finding
+from arusha.detectors.shared import left_join
+from arusha.engine.detector import Detector, Finding
 from arusha.engine.tables import Tables
 from arusha.stats import assignment_tests, standardised_ratio
 
@@ -63,7 +63,7 @@ class InterestConflict(Detector):
     )
     needs = ("declarations", "items", "officers", "parties", "interests")
 
-    class Params(DetectorParams):
+    class Params(roster.RosterParams):
         min_link_probability: float = Field(
             0.5, gt=0, lt=1, description="match probability from which a link identifies the "
             "company by the names and numbers alone",
@@ -79,14 +79,6 @@ class InterestConflict(Detector):
             2.0, gt=1, description="for links below min_link_probability: received / expected "
             "under random assignment from which the excess corroborates the link",
         )  # fmt: skip
-        desk: roster.DeskLevel = Field(
-            "chapter", description="what makes a desk for the random-assignment expectation: "
-            "the main item's HS chapter, its HS section, or one desk per office",
-        )  # fmt: skip
-        desk_window: roster.Window = Field(
-            "quarter", description="calendar period in which receiving one declaration of a "
-            "desk makes an officer one of its examiners",
-        )  # fmt: skip
 
     def measure(self, tables: Tables, params: Params) -> ibis.Table:
         links = link_interests(
@@ -95,7 +87,7 @@ class InterestConflict(Detector):
         pairs = ibis.memtable(links, schema=LINK_SCHEMA)
         handled = _handling(tables.declarations, pairs)
         chance = _chance(tables, pairs, params)
-        return _left_join(handled, chance, PAIR).order_by(PAIR)
+        return left_join(handled, chance, PAIR).order_by(PAIR)
 
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
         m = measures.sort_values(PAIR, ignore_index=True)
@@ -276,13 +268,13 @@ def _handling(declarations: ibis.Table, pairs: ibis.Table) -> ibis.Table:
     at_office = d.group_by([*PARTY, "office_code"]).aggregate(party_at_office=_.count())
     mine_at_office = theirs.group_by([*PAIR, "office_code"]).aggregate(handled_at_office=_.count())
     result = pairs.join(party, PARTY)
-    result = _left_join(result, mine, PAIR)
-    result = _left_join(result, _main_office(mine_at_office, PAIR, "handled_at_office"), PAIR)
-    result = _left_join(result, _main_office(at_office, PARTY, "party_at_office", "party_office"),
+    result = left_join(result, mine, PAIR)
+    result = left_join(result, _main_office(mine_at_office, PAIR, "handled_at_office"), PAIR)
+    result = left_join(result, _main_office(at_office, PARTY, "party_at_office", "party_office"),
                         PARTY)  # fmt: skip
     result = result.mutate(office_code=result.office_code.coalesce(result.party_office))
-    result = _left_join(result.drop("party_office"), at_office, [*PARTY, "office_code"])
-    result = _left_join(result, mine_at_office, [*PAIR, "office_code"])
+    result = left_join(result.drop("party_office"), at_office, [*PARTY, "office_code"])
+    result = left_join(result, mine_at_office, [*PAIR, "office_code"])
     counts = ("handled", "handled_green", "handled_controlled", "handled_discrepancies",
               "handled_at_office")  # fmt: skip
     return result.mutate(**{c: result[c].fill_null(0) for c in counts})
@@ -321,11 +313,8 @@ def _chance(tables: Tables, pairs: ibis.Table, params: InterestConflict.Params) 
         expected=(_.n / _.k).sum(),
         draws=ibis.struct({"k": _.k, "n": _.n}).collect(),
     )
-    return _left_join(chance, received, PAIR).mutate(received=_.received.fill_null(0))
+    return left_join(chance, received, PAIR).mutate(received=_.received.fill_null(0))
 
-
-def _left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
-    return left.left_join(right, keys).select(~s.endswith("_right"))
 
 
 # The finding (pandas, per pair) ----------------------------------------------------------------

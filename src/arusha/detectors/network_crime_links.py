@@ -10,7 +10,6 @@ from datetime import date
 from typing import Literal
 
 import ibis
-import ibis.selectors as s
 import numpy as np
 import pandas as pd
 from ibis import _
@@ -28,6 +27,7 @@ from arusha.detectors.peers import (
     rate,
 )
 from arusha.detectors.roster import DeskLevel, Window
+from arusha.detectors.shared import as_date, left_join
 from arusha.engine.detector import Chart, Detector, DetectorParams, Finding
 from arusha.engine.tables import Tables
 
@@ -163,8 +163,8 @@ class CrimeLinks(Detector):
         usable = compared.semi_join(trials, [*PARTY, *STRATUM])
         details = _details(usable, theirs, material, cases)
         details = details.join(info.select(*PARTY, "cases_json"), PARTY)
-        result = _left_join(pairs, info.drop("cases_json"), PARTY)
-        return _left_join(result, details, PAIR).order_by(PAIR)
+        result = left_join(pairs, info.drop("cases_json"), PARTY)
+        return left_join(result, details, PAIR).order_by(PAIR)
 
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
         test = self._test(measures, params)
@@ -411,7 +411,7 @@ def _compared(theirs: ibis.Table, party_strata: ibis.Table, min_comparable: int)
     by_goods = [*PARTY, "office_code", "goods", "period"]
     coarse = others.filter(others.channel == ANY).select(*by_goods, goods_others=_.others)
     fine = others.filter(~others.channel.isin([ANY, DESK]))
-    fine = _left_join(fine.select(*PARTY, *STRATUM, "others"), coarse, by_goods)
+    fine = left_join(fine.select(*PARTY, *STRATUM, "others"), coarse, by_goods)
     level = ibis.cases(
         (fine.others >= min_comparable, None),
         (fine.goods_others.fill_null(0) >= min_comparable, ANY),
@@ -458,8 +458,8 @@ def _pairs(
     estimated from the other parties' N - Y declarations, at the pooled share n / N the null
     hypothesis implies: Y² π (1 - π) / (N - Y) summed over the strata (as `peers` does)."""
     t = trials.join(officers, list(STRATUM))  # every officer clearing work there
-    t = _left_join(t, held, [*PARTY, "officer_id", *STRATUM])
-    t = _left_join(t, cells, [*PARTY, "officer_id", *STRATUM])
+    t = left_join(t, held, [*PARTY, "officer_id", *STRATUM])
+    t = left_join(t, cells, [*PARTY, "officer_id", *STRATUM])
     y, own = t.y.fill_null(0), t.held.fill_null(0)
     others = (t.total - t.party_n).cast("float64")
     pooled = t.n / t.total.cast("float64")
@@ -524,9 +524,6 @@ def _details(
     return counterparties.join(before, PAIR).join(findings, PAIR)
 
 
-def _left_join(left: ibis.Table, right: ibis.Table, keys: list[str]) -> ibis.Table:
-    return left.left_join(right, keys).select(~s.endswith("_right"))
-
 
 # Findings (pandas, per pair) -------------------------------------------------------------------
 
@@ -538,7 +535,7 @@ def _finding(row, test: PeerTest, params: CrimeLinks.Params) -> Finding:
     controls = _controls(row) if isinstance(row.cases_json, str) else None
     material = controls is not None and not _kept_finding(controls, params)
     start, end = (row.first_cleared, row.last_cleared) if o else (row.party_first, row.party_last)
-    cases = _cases_text(int(row.cases), _date(row.first_case))
+    cases = _cases_text(int(row.cases), as_date(row.first_case))
     evidence = {
         "office_code": row.office_code,
         "party_role": role,
@@ -575,8 +572,8 @@ def _finding(row, test: PeerTest, params: CrimeLinks.Params) -> Finding:
         evidence["network"] = _network(row)
     return Finding(
         subjects={"officer_id": row.officer_id, ROLE_COLUMN[row.party_role]: row.party_id},
-        period_start=_date(start),
-        period_end=_date(end),
+        period_start=as_date(start),
+        period_end=as_date(end),
         score=float(row.ratio),
         flagged=material,
         office_code=row.office_code,
@@ -659,5 +656,3 @@ def _edge(from_role: str, from_id: str, to_role: str, to_id: str, declarations: 
             "declarations": int(declarations)}  # fmt: skip
 
 
-def _date(value) -> date:
-    return pd.Timestamp(value).date()

@@ -30,11 +30,29 @@ from typing import Literal
 
 import ibis
 from ibis import _
+from pydantic import Field
 
+from arusha.engine.detector import DetectorParams
 from arusha.engine.tables import Tables
 
 DeskLevel = Literal["chapter", "section", "office"]
 Window = Literal["month", "quarter", "year"]
+
+
+
+class RosterParams(DetectorParams):
+    """The parameters of a detector that compares receipts with random assignment among the
+    officers on duty at a desk."""
+
+    desk: DeskLevel = Field(
+        "chapter", description="what makes a desk: the main item's HS chapter, its HS "
+        "section, or one desk per office",
+    )  # fmt: skip
+    desk_window: Window = Field(
+        "quarter", description="calendar period in which receiving one declaration of a "
+        "desk makes an officer one of its examiners",
+    )  # fmt: skip
+
 
 CELL = ("office_code", "day", "desk")  # one assignment draw: an office, a day, a desk
 WINDOW_UNITS = {"month": "M", "quarter": "Q", "year": "Y"}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import ibis
 import pandas as pd
 from pydantic import Field
 
+from arusha.detectors.shared import as_date
 from arusha.engine.detector import Detector, DetectorParams, Finding
 from arusha.engine.tables import Tables
 
@@ -82,7 +81,7 @@ class RotationOverstay(Detector):
                 continue
             limit = params.max_years_by_post.get(row.post, params.max_years)
             years = row.days / 365.25
-            start, as_of = _date(row.stay_start), _date(row.as_of)
+            start, as_of = as_date(row.stay_start), as_date(row.as_of)
             findings.append(
                 Finding(
                     subjects={"officer_id": row.officer_id},
@@ -110,5 +109,3 @@ class RotationOverstay(Detector):
         return findings
 
 
-def _date(value) -> date:
-    return pd.Timestamp(value).date()

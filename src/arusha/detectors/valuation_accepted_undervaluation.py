@@ -61,11 +61,9 @@ intersection-union tests and equivalence confidence sets. Stat Sci 11:283-319.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Literal
 
 import ibis
-import ibis.selectors as s
 import numpy as np
 import pandas as pd
 from ibis import _
@@ -80,6 +78,7 @@ from arusha.detectors.peers import (
     assigned_work,
 )
 from arusha.detectors.roster import DeskLevel, Window
+from arusha.detectors.shared import as_date, left_join
 from arusha.engine.detector import Chart, Detector, DetectorParams, Finding
 from arusha.engine.tables import Tables
 from arusha.stats import clopper_pearson, standardised_ratio
@@ -167,7 +166,7 @@ class AcceptedUndervaluation(Detector):
         work = controlled_work(tables, params, items)
         peers = _comparison(work, "peer")
         pairs = peers.filter(peers.peer_n >= params.min_controlled)
-        pairs = _left_join(pairs, _comparison(work, "trader"), PAIR)
+        pairs = left_join(pairs, _comparison(work, "trader"), PAIR)
         # Without any accepted undervalued declaration in a comparison, p = 1 whatever the
         # pair did: not a test (module docstring).
         pairs = pairs.filter((pairs.peer_null_mean > 0) & (pairs.trader_null_mean > 0))
@@ -179,7 +178,7 @@ class AcceptedUndervaluation(Detector):
             (_goods_lines(work, items), PAIR),
         ]
         for table, keys in details:
-            pairs = _left_join(pairs, table, keys)
+            pairs = left_join(pairs, table, keys)
         return pairs.order_by(PAIR)
 
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
@@ -196,8 +195,8 @@ class AcceptedUndervaluation(Detector):
             subjects["declarant_id"] = brokers[0]["declarant_id"]
         return Finding(
             subjects=subjects,
-            period_start=_date(row.period_start),
-            period_end=_date(row.period_end),
+            period_start=as_date(row.period_start),
+            period_end=as_date(row.period_end),
             score=float(row.peer_observed - row.peer_expected),
             summary=_summary(row, brokers),
             evidence=_evidence(row, params, brokers),
@@ -223,8 +222,8 @@ def priced_items(tables: Tables, params: AcceptedUndervaluation.Params) -> ibis.
     )
     by_origin = _reference(items, ["hs6", "origin_country", "flow", "period"], params)
     by_hs6 = _reference(items, ["hs6", "flow", "period"], params)
-    items = _left_join(items, _prefixed(by_origin, "origin_"), by_origin.columns[:4])
-    items = _left_join(items, _prefixed(by_hs6, "hs6_"), by_hs6.columns[:3])
+    items = left_join(items, _prefixed(by_origin, "origin_"), by_origin.columns[:4])
+    items = left_join(items, _prefixed(by_hs6, "hs6_"), by_hs6.columns[:3])
     has_origin = items.origin_median.notnull()
     items = items.mutate(
         **{
@@ -446,9 +445,6 @@ def _top(table: ibis.Table, order_by: Sequence, count: int) -> ibis.Table:
     return ranked.filter(ranked["rank"] < count)
 
 
-def _left_join(left: ibis.Table, right: ibis.Table, keys: Sequence[str]) -> ibis.Table:
-    return left.left_join(right, list(keys)).select(~s.endswith("_right"))
-
 
 # The tests and the finding (pandas) -----------------------------------------------------------
 
@@ -648,8 +644,6 @@ def _number(value) -> float | None:
 
 
 def _day(value) -> str | None:
-    return None if pd.isna(value) else _date(value).isoformat()
+    return None if pd.isna(value) else as_date(value).isoformat()
 
 
-def _date(value) -> date:
-    return pd.Timestamp(value).date()
