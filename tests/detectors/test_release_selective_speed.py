@@ -4,6 +4,7 @@ a part-timer are not."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from arusha.detectors.release_selective_speed import SelectiveSpeed, release_work
+from arusha.detectors.release_selective_speed import SelectiveSpeed, _rank_test, release_work
 from arusha.engine import DetectorRun, Finding, Tables
 from tests.detectors.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
@@ -148,13 +149,14 @@ def by_hand(f: pd.DataFrame, officer: str, broker: str) -> dict[str, dict]:
     """The three comparisons of the pair, computed stratum by stratum from the rows: the
     speed ratio (of geometric means), the statistic, the one-sided p and the number of the
     pair's declarations compared. Against the officer's other declarations and the broker's
-    with other officers, van Elteren's test; against both usual speeds (the officer's others
+    with other officers, van Elteren's test (z corrected for continuity, p from Irwin–Hall);
+    against both usual speeds (the officer's others
     + the broker's others - the rest), the t-test of the interaction with pooled variance."""
     mine, broker_s = f["officer_id"] == officer, f["declarant_id"] == broker
     groups = {"pair": f[mine & broker_s], "officer": f[mine & ~broker_s],
               "party": f[~mine & broker_s], "rest": f[~mine & ~broker_s]}  # fmt: skip
-    sums = {c: dict.fromkeys(("log_excess", "t", "variance", "compared", "squares", "df",
-                              "weight"), 0.0) for c in ("officer", "party", "both")}  # fmt: skip
+    figures = ("log_excess", "t", "variance", "step", "compared", "squares", "df", "weight")
+    sums = {c: dict.fromkeys(figures, 0.0) for c in ("officer", "party", "both")}
     by_stratum = {g: rows.groupby(STRATUM)["log_hours"] for g, rows in groups.items()}
     for key in by_stratum["pair"].groups:
         cell = {g: (times.get_group(key).to_numpy() if key in times.groups else np.array([]))
@@ -168,6 +170,7 @@ def by_hand(f: pd.DataFrame, officer: str, broker: str) -> dict[str, dict]:
             total = n + len(others)
             sums[ref]["t"] += ranks[:n].sum() / (total + 1) - n / 2
             sums[ref]["variance"] += n * len(others) / (12 * (total + 1))
+            sums[ref]["step"] += n * len(others) / (12 * (total + 1) ** 2)
             sums[ref]["log_excess"] += n * (y.mean() - others.mean())
             sums[ref]["compared"] += n
         if all(len(cell[g]) for g in ("officer", "party", "rest")):
@@ -180,10 +183,11 @@ def by_hand(f: pd.DataFrame, officer: str, broker: str) -> dict[str, dict]:
             both["df"] += sum(len(v) for v in cell.values()) - 4
     result = {}
     for ref in ("officer", "party"):
-        z = sums[ref]["t"] / np.sqrt(sums[ref]["variance"])
-        ratio = np.exp(sums[ref]["log_excess"] / sums[ref]["compared"])
-        result[ref] = {"ratio": ratio, "z": z, "p": stats.norm.cdf(z),
-                       "compared": sums[ref]["compared"]}  # fmt: skip
+        variance, compared = sums[ref]["variance"], sums[ref]["compared"]
+        z = (sums[ref]["t"] + sums[ref]["step"] / variance / 2) / np.sqrt(variance)
+        ratio = np.exp(sums[ref]["log_excess"] / compared)
+        p = stats.irwinhall(compared).cdf(compared / 2 + z * np.sqrt(compared / 12))
+        result[ref] = {"ratio": ratio, "z": z, "p": p, "compared": compared}
     both = sums["both"]
     t = both["log_excess"] / np.sqrt(both["squares"] / both["df"] * both["weight"])
     result["both"] = {"ratio": np.exp(both["log_excess"] / both["compared"]), "t": t,
@@ -334,6 +338,44 @@ def test_a_part_timer_with_a_handful_of_declarations_is_not_tested(tables):
     f = findings(tables, min_declarations=2)[("PT", "Y")]
     assert f.evidence["declarations"] == 6 and f.flagged
     assert ("PT", "Y") in alerted(run(SelectiveSpeed, tables, min_declarations=2))
+
+
+def test_the_rank_test_never_understates_p_against_the_exact_permutation_law():
+    # Three strata of (pair, reference) sizes (3, 4), (2, 6) and (4, 3): every way of placing
+    # the pair's declarations among the ranks of its stratum is equally likely if the officer
+    # treats the broker like the others. Each attainable statistic's p must be at least its
+    # exact probability; the normal law, without a continuity correction, understates it.
+    strata = [(3, 4), (2, 6), (4, 3)]
+    per_stratum = []
+    for n, m in strata:
+        total = n + m
+        sums = [sum(c) for c in itertools.combinations(range(1, total + 1), n)]
+        per_stratum.append(np.array(sums) / (total + 1) - n / 2)
+    excess = sum(np.ix_(*per_stratum))  # every combination of the strata's placements
+    values, counts = np.unique(np.round(excess.ravel(), 9), return_counts=True)
+    exact = np.cumsum(counts) / counts.sum()
+    variances = [n * m / (12 * (n + m + 1)) for n, m in strata]
+    figures = pd.DataFrame({
+        "officer_rank_excess": values,
+        "officer_rank_variance": sum(variances),
+        "officer_rank_step": sum(v / (n + m + 1)
+                                 for v, (n, m) in zip(variances, strata, strict=True)),
+        "officer_compared": sum(n for n, _m in strata),
+    })  # fmt: skip
+    z, p = _rank_test(figures, "officer")
+    tail = exact <= 0.05
+    assert np.all(p[tail] >= exact[tail])
+    normal = stats.norm.cdf(values / np.sqrt(sum(variances)))
+    assert np.any(normal[tail] < exact[tail])
+    assert exact[0] < p[0] < normal[0] / 1.5  # the most extreme placement: nearer the truth
+    # A dozen declarations, each the fastest but one of a large stratum: the normal law
+    # overstates p some twentyfold.
+    big = pd.DataFrame({"officer_rank_excess": [12 * (2 / 1001 - 0.5)],
+                        "officer_rank_variance": [12 * 989 / (12 * 1002)],
+                        "officer_rank_step": [12 * 989 / (12 * 1002**2)],
+                        "officer_compared": [12]})  # fmt: skip
+    z, p = _rank_test(big, "officer")
+    assert p[0] < stats.norm.cdf(z[0]) / 20
 
 
 def test_release_time_runs_from_assignment_or_lodgement_to_release(tmp_path):

@@ -42,12 +42,17 @@ MIN_HOURS = 1 / 60  # a release within a minute counts as a minute: log time nee
 TOP_COUNTERPARTS = 5  # other parties listed in the evidence of a material pair
 COVERING_SHARE = 0.5  # share of a trader pair's declarations one broker must bring to cover it
 LEVEL = 0.95  # of the intervals of the speed ratios
+# Up to this many declarations compared, a rank test's p comes from the Irwin–Hall law (the sum
+# of that many uniform ranks); beyond, from the normal law, which it then matches closely.
+IRWIN_HALL_UP_TO = 100
 
 DAY_WORDS = {"weekend": "weekday or weekend", "day_of_week": "day of the week", "all": ""}
 TEST = (
     "one-sided tests for faster release, on log release time: against the officer's other "
     "declarations and against the {role}'s declarations with other officers, van Elteren "
-    "stratified rank-sum tests (normal approximation); against the officer's and the {role}'s "
+    "stratified rank-sum tests (z with a continuity correction; p from the Irwin–Hall law of "
+    "the sum of as many uniform ranks as declarations compared, with the same mean and "
+    "variance); against the officer's and the {role}'s "
     "usual speeds together (interaction contrast of a two-way additive model per stratum), a "
     "t-test with the pooled within-group variance. The run's p is the largest of the three "
     "(all must hold); the pair's p is that times the number of runs of consecutive {unit}s "
@@ -322,8 +327,10 @@ def _ranked_sums(cells: ibis.Table, ref: str) -> dict[str, ir.Value]:
     declarations with other officers ("party"): the contrast sums, `<ref>_reference` (the
     reference's declarations), and van Elteren's statistic: per stratum, the rank sum of the
     pair within the officer's (party's) cell divided by N + 1, less its mean n / 2, summed in
-    `<ref>_rank_excess`, and its variance n m / (12 (N + 1)) in `<ref>_rank_variance`
-    (without the correction for ties, which would only shrink it)."""
+    `<ref>_rank_excess`, and its variance v = n m / (12 (N + 1)) in `<ref>_rank_variance`
+    (without the correction for ties, which would only shrink it); and v / (N + 1), summed
+    in `<ref>_rank_step`: the stratum's step, 1 / (N + 1), weighted by its share of the
+    variance, for the continuity correction."""
     others = _others(cells, ref)
     n, m = cells.n.cast("float64"), others[0]
     total = n + m
@@ -332,6 +339,7 @@ def _ranked_sums(cells: ibis.Table, ref: str) -> dict[str, ir.Value]:
         "reference": m,
         "rank_excess": cells[f"{ref}_ranks"] / (total + 1) - n / 2,
         "rank_variance": n * m / (12 * (total + 1)),
+        "rank_step": n * m / (12 * (total + 1) ** 2),
     }
     return {
         **_contrast(cells, ref, _mean(others), [others]),
@@ -391,7 +399,8 @@ def _statistic(runs: ibis.Table, name: str) -> ir.FloatingValue:
     """The comparison's test statistic (negative: faster), as `_test` computes it."""
     if name in RANKED:
         variance = runs[f"{name}_rank_variance"]
-        return ibis.ifelse(variance > 0, runs[f"{name}_rank_excess"] / variance.sqrt(), 0.0)
+        corrected = runs[f"{name}_rank_excess"] + runs[f"{name}_rank_step"] / variance / 2
+        return ibis.ifelse(variance > 0, corrected / variance.sqrt(), 0.0)
     variance = runs[f"{name}_squares"] / runs[f"{name}_df"] * runs[f"{name}_weight"]
     usable = (runs[f"{name}_df"] > 0) & (variance > 0)
     return ibis.ifelse(usable, runs[f"{name}_log_excess"] / variance.sqrt(), 0.0)
@@ -440,8 +449,8 @@ def _left_join(left: ibis.Table, right: ibis.Table, keys: Sequence[str]) -> ibis
 def _test(m: pd.DataFrame, name: str) -> pd.DataFrame:
     """Adds `<name>_ratio` (the stratum-matched ratio of geometric-mean release times) with
     its t-interval on the log scale (`<name>_ratio_low`, `<name>_ratio_high`), the statistic
-    `<name>_z` and the one-sided p-value `<name>_p` for faster release: van Elteren's (normal
-    approximation) for the ranked comparisons, Student's t for the interaction."""
+    `<name>_z` and the one-sided p-value `<name>_p` for faster release: van Elteren's for the
+    ranked comparisons (`_rank_test`), Student's t for the interaction."""
     n = m[f"{name}_compared"]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = m[f"{name}_log_excess"] / n
@@ -449,9 +458,7 @@ def _test(m: pd.DataFrame, name: str) -> pd.DataFrame:
         se = np.sqrt((m[f"{name}_squares"] / df).clip(lower=0) * m[f"{name}_weight"]) / n
         half = stats.t.ppf(0.5 + LEVEL / 2, df) * se
         if name in RANKED:
-            variance = m[f"{name}_rank_variance"]
-            z = m[f"{name}_rank_excess"] / np.sqrt(variance)
-            p = np.where(variance > 0, stats.norm.cdf(z), 1.0)
+            z, p = _rank_test(m, name)
         else:
             z = log_ratio / se
             p = np.where((n > 0) & (se > 0), stats.t.cdf(z, df), 1.0)
@@ -464,6 +471,32 @@ def _test(m: pd.DataFrame, name: str) -> pd.DataFrame:
             f"{name}_p": p,
         }
     )
+
+
+def _rank_test(m: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Van Elteren's statistic standardised, z, and its one-sided p for faster release.
+
+    The statistic is the sum, over the n declarations compared, of each one's rank in its
+    stratum divided by N + 1 (less 1/2): with large references, the sum of n independent
+    uniform variables, whose law is Irwin–Hall's; with small ones, a sum drawn without
+    replacement from a lattice of steps 1 / (N + 1), less spread (Hoeffding 1963). So z is
+    moved half a step towards 0 (the steps weighted by the strata's shares of the variance)
+    and p is the Irwin–Hall probability of a sum at least z of its standard deviations
+    below its mean. The normal law, whose tails are far heavier than those of a bounded sum,
+    overstates p by an order of magnitude at a dozen declarations (p ~ 1e-6); this does not,
+    and checked against the exact permutation law of stratified tables of 1 to 12
+    declarations it never understates p."""
+    variance = m[f"{name}_rank_variance"].to_numpy(float)
+    n = m[f"{name}_compared"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_step = m[f"{name}_rank_step"].to_numpy(float) / variance / 2
+        z = (m[f"{name}_rank_excess"].to_numpy(float) + half_step) / np.sqrt(variance)
+        p = np.where(variance > 0, stats.norm.cdf(z), 1.0)
+    small = (variance > 0) & (n <= IRWIN_HALL_UP_TO) & (z < 0)
+    for count in np.unique(n[small]):
+        rows = small & (n == count)
+        p[rows] = stats.irwinhall(count).cdf(count / 2 + z[rows] * np.sqrt(count / 12))
+    return z, p
 
 
 def _slowest(m: pd.DataFrame) -> pd.Series:
