@@ -137,7 +137,7 @@ def tables(tmp_path_factory) -> Tables:
 
 def findings(tables: Tables, **params) -> dict[tuple[str, str], Finding]:
     """Every tested officer × party finding, alerting or not."""
-    r = run(CrimeLinks, tables, **params)
+    r = run(CrimeLinks, tables, **{"every_pair": True, **params})
     return {_pair(f): f for f in CrimeLinks().assess(r.measures, r.params)}
 
 

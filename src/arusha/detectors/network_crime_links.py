@@ -86,6 +86,11 @@ class CrimeLinks(Detector):
     needs = ("declarations", "items", "parties", "enforcement_cases")
 
     class Params(DetectorParams):
+        every_pair: bool = Field(
+            False, description="keep a finding for every tested officer x party pair, not only "
+            "for those material enough to alert (the others count in the false-discovery "
+            "correction as p = 1); a large administration tests millions of pairs",
+        )  # fmt: skip
         lookback_days: int = Field(
             365, ge=1, description="how long before a case a clearance of the party counts"
         )
@@ -168,7 +173,11 @@ class CrimeLinks(Detector):
 
     def assess(self, measures: pd.DataFrame, params: Params) -> list[Finding]:
         test = self._test(measures, params)
-        return [_finding(row, test, params) for row in test.tested.itertuples()]
+        return [_finding(row, test, params) for row in _assessed(test, params).itertuples()]
+
+    def untested(self, measures: pd.DataFrame, params: Params) -> int:
+        test = self._test(measures, params)
+        return len(test.tested) - len(_assessed(test, params))
 
     def chart(self, measures: pd.DataFrame, params: Params) -> Chart:
         test = self._test(measures, params)
@@ -474,6 +483,14 @@ def _pairs(
         first_cleared=t.first_cleared.min(),
         last_cleared=t.last_cleared.max(),
     )
+
+
+def _assessed(test: PeerTest, params: CrimeLinks.Params) -> pd.DataFrame:
+    """The tested pairs that get a finding: all, or those found material in the database (they
+    carry details): only these can alert, and a finding per pair of a large administration
+    would not fit in memory."""
+    tested = test.tested
+    return tested if params.every_pair else tested[tested["cases_json"].notna()]
 
 
 def _material(pairs: ibis.Table, params: CrimeLinks.Params) -> ibis.BooleanValue:
