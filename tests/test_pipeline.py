@@ -19,7 +19,7 @@ def test_rerun_on_the_same_input_gives_byte_identical_alerts(world, tmp_path):
     first = run_analysis(world, tmp_path / "a")
     second = run_analysis(world, tmp_path / "b")
     assert first.analysis.alerts, "the simulated world should raise some alerts"
-    for name in ("alerts.csv", "alerts.parquet", "rejects.csv"):
+    for name in ("alerts.csv", "alerts.parquet", "indicators.parquet", "rejects.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert [a.row() for a in first.analysis.alerts] == [a.row() for a in second.analysis.alerts]
 

@@ -12,7 +12,7 @@ import pytest
 from arusha.detectors.audit_anomalies import AuditAnomalies
 from arusha.engine import DetectorRun, Finding, Tables
 from arusha.stats import binomial_test
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
 from tests.detectors.test_rules_tampering import assert_exactly_the_planted_alerts
 from tests.worlds import build, declaration

@@ -15,7 +15,7 @@ from arusha.detectors.interests_conflict import InterestConflict
 from arusha.engine import DetectorRun, Finding, Tables
 from arusha.engine.alerts import alerts_table
 from arusha.stats import poisson_binomial_sf
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
 from tests.detectors.test_roster import DutyWorld
 from tests.worlds import build

@@ -14,7 +14,7 @@ import pytest
 
 from arusha.detectors.network_crime_links import CrimeLinks, match_names, party_windows
 from arusha.engine import DetectorRun, Finding, Tables
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
 from tests.worlds import build, declaration, item
 

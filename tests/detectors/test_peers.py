@@ -27,7 +27,7 @@ from arusha.detectors.risk_override import RiskOverride
 from arusha.engine import Detector, DetectorRun, Finding, Tables, analyze
 from arusha.engine.config import parse_config
 from arusha.stats import poisson_test
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.worlds import build, declaration, item
 
 # Main items by desk: machinery, vehicles, tobacco, sugar (tobacco and sugar share section IV).

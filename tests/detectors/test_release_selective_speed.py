@@ -16,7 +16,7 @@ from scipy import stats
 
 from arusha.detectors.release_selective_speed import SelectiveSpeed, _rank_test, release_work
 from arusha.engine import DetectorRun, Finding, Tables
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
 from tests.worlds import build, declaration, item
 

@@ -11,7 +11,7 @@ import pytest
 from arusha.detectors.rules_tampering import RulesTampering
 from arusha.engine import Detector, DetectorRun, Finding, Tables
 from arusha.evaluate import evaluate
-from tests.detectors.conftest import SimulatedWorld
+from tests.conftest import SimulatedWorld
 from tests.detectors.test_peers import run
 from tests.worlds import build, declaration, item
 

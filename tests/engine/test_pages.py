@@ -60,3 +60,10 @@ def test_page_parsing():
     assert page.parameters() == {"fdr": "0.05", "posts": '["a"]'}
     assert page.innocent_explanations() == ["One, on two lines.", "Two."]
     assert bullets("text\n- a\n- b") == ["a", "b"]
+
+
+def test_the_readme_lists_every_detector():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert [d for d in IDS if f"| `{d}` |" not in readme] == []
