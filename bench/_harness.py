@@ -5,6 +5,7 @@ Each measurement runs in a fresh Python process so that its peak RSS is its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -40,8 +41,9 @@ def measure(code: str) -> Measurement:
 
 
 def world(work: Path, declarations: int, seed: int, fmt: str) -> Path:
-    """A simulated world, generated once and reused by later runs."""
-    folder = work / f"world-{declarations}-{seed}-{fmt}"
+    """A simulated world, generated once and reused by later runs of the same simulator (a
+    changed simulator plants other instances: its truth would no longer describe the data)."""
+    folder = work / f"world-{declarations}-{seed}-{fmt}-{simulator_version()}"
     marker = folder / ".complete"
     if not marker.exists():
         started = time.perf_counter()
@@ -51,6 +53,16 @@ def world(work: Path, declarations: int, seed: int, fmt: str) -> Path:
         simulate(folder, declarations=declarations, seed=seed, fmt=fmt)
         marker.write_text(f"{time.perf_counter() - started:.1f} s\n")
     return folder
+
+
+def simulator_version() -> str:
+    """A digest of the simulator's source, so that cached worlds follow its changes."""
+    import arusha.simulate
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(arusha.simulate.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def verdict(ok: bool) -> str:
