@@ -279,9 +279,14 @@ def _export_bursts(
     burst = span.group_by("user_id").aggregate(
         first_at=_.occurred_at.min(),
         last_at=_.occurred_at.max(),
-        workstation=_.workstation.mode(),
         detail=_.object_id.collect(distinct=True).sort().join(", "),
     )
+    # The burst's usual workstation: the most used, ties to the first name, so that every
+    # backend (Spark has no mode in Ibis) and every rerun names the same one.
+    used = span.filter(_.workstation.notnull()).group_by(["user_id", "workstation"])
+    used = used.aggregate(uses=_.count())
+    used = first_of(used, ["user_id"], [used.uses.desc(), used.workstation])
+    burst = left_join(burst, used.select("user_id", "workstation"), ["user_id"])
     totals = exports.join(burst.select("user_id", "first_at"), "user_id")
     totals = totals.group_by("user_id").aggregate(
         exposure=_.count(), exposure_before=(_.occurred_at < _.first_at).sum()

@@ -390,7 +390,9 @@ def _strongest(runs: ibis.Table) -> ibis.Table:
         strength=ibis.greatest(*statistics),
         runs=_.period_start.count().over(group_by=PAIR),
     )
-    order = [runs.strength, runs.period_start, runs.period_end]
+    # Rounded: runs whose statistics tie in exact arithmetic differ in their last bits by the
+    # order of summation, which differs between backends; the earliest run then wins on both.
+    order = [runs.strength.round(9), runs.period_start, runs.period_end]
     ranked = runs.mutate(choice=ibis.row_number().over(group_by=PAIR, order_by=order))
     return ranked.filter(ranked.choice == 0).drop("choice", "strength")
 

@@ -299,16 +299,16 @@ def _top_beneficiary(targeted: ibis.Table, windows: ibis.Table) -> ibis.Table:
         trader_controlled_outside=(_.outside & _.final_channel.isin(CONTROL_CHANNELS)).sum(),
     )
     per_trader = per_trader.filter((_.trader_inside > 0) | (_.trader_outside > 0))
-    spans = windows.select(
-        "window_id",
-        inside_hours=(_.window_end.epoch_seconds() - _.opened_at.epoch_seconds()) / HOUR,
-        outside_hours=(
-            (_.compare_to.epoch_seconds() - _.compare_from.epoch_seconds())
-            - (_.window_end.epoch_seconds() - _.opened_at.epoch_seconds())
-        ) / HOUR,
-    )  # fmt: skip
+    # Seconds cast to float before dividing: Spark types a float literal as DECIMAL, and
+    # integer / decimal there is decimal arithmetic rounded to six places.
+    inside = (_.window_end.epoch_seconds() - _.opened_at.epoch_seconds()).cast("float64")
+    whole = (_.compare_to.epoch_seconds() - _.compare_from.epoch_seconds()).cast("float64")
+    spans = windows.select("window_id", inside_hours=inside / HOUR,
+                           outside_hours=(whole - inside) / HOUR)  # fmt: skip
     t = per_trader.join(spans, "window_id")
-    pace = t.trader_outside * t.inside_hours / ibis.greatest(t.outside_hours, 1.0)
+    pace = t.trader_outside.cast("float64") * t.inside_hours / ibis.greatest(
+        t.outside_hours, ibis.literal(1.0, "float64")
+    )
     t = t.mutate(trader_expected_inside=pace)
     t = t.mutate(_excess=t.trader_green_inside - t.trader_expected_inside)
     top = first_of(t, ["window_id"], [t._excess.desc(), t.trader_id])
