@@ -7,7 +7,7 @@ declarations to one officer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from arusha.simulate.batch import Declarations, Month
 from arusha.simulate.calendar import DAY, HOUR, day_date
-from arusha.simulate.truth import TruthRow
+from arusha.simulate.truth import Subjects, TruthRow
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,6 @@ class Period:
     @property
     def dates(self) -> tuple[str, str]:
         return day_date(self.first_day).isoformat(), day_date(self.last_day).isoformat()
-
-
-@dataclass(frozen=True)
-class Subjects:
-    """Who an instance is about, as the ids that appear in the data (empty: not applicable)."""
-
-    officer_id: str = ""
-    declarant_id: str = ""
-    trader_id: str = ""
-    user_id: str = ""
-    rule_id: str = ""
-    office_code: str = ""
 
 
 @dataclass
@@ -88,7 +76,7 @@ class Instance:
             instance_id=self.instance_id,
             kind=self.kind,
             scheme=self.scheme,
-            **asdict(self.subjects),
+            subjects=self.subjects,
             period_start=start,
             period_end=end,
             strength=round(self.strength, 4),

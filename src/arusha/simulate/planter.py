@@ -13,8 +13,9 @@ from arusha.simulate import names
 from arusha.simulate.config import EXAMINER, IT_ADMIN
 from arusha.simulate.goods import SECTORS
 from arusha.simulate.parties import DESK_SECTORS
-from arusha.simulate.planted import Period, Subjects
+from arusha.simulate.planted import Period
 from arusha.simulate.staff import PART_TIME, YEAR
+from arusha.simulate.truth import Subjects
 from arusha.simulate.world import World
 
 HIGH_OVERRIDE_OFFICE = "PST01"
