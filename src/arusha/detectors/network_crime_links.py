@@ -197,10 +197,14 @@ class CrimeLinks(Detector):
         )
 
     def _test(self, measures: pd.DataFrame, params: Params) -> PeerTest:
-        # The tested pairs were chosen in the database (party volume, E > 0): every row is one.
-        m = measures.sort_values(PAIR, ignore_index=True).assign(n=measures["party_cleared"])
-        peer = PeerParams(min_controlled=1, overdispersion=params.overdispersion)
-        return peer_test(m, EVENT, peer, tail="upper")
+        # assess, untested and chart all need it: over millions of pairs, compute it once
+        cached = getattr(self, "_tested", None)
+        if cached is None or cached[0] is not measures or cached[1] != params:
+            # The tested pairs were chosen in the database (party volume, E > 0): every row is one.
+            m = measures.sort_values(PAIR, ignore_index=True).assign(n=measures["party_cleared"])
+            peer = PeerParams(min_controlled=1, overdispersion=params.overdispersion)
+            self._tested = (measures, params, peer_test(m, EVENT, peer, tail="upper"))
+        return self._tested[2]
 
 
 # Cases to parties (pandas: the cases and the parties' names are small) -------------------------
